@@ -60,7 +60,8 @@ typedef enum gguf_status {
     GGUF_E_EXISTS      = -22,  /* output exists and GGUF_W_FORCE not given */
     GGUF_E_USAGE       = -23,  /* API misuse detected at run time (writer out of order, ...) */
     GGUF_E_CHANGED     = -24,  /* input file changed size while in use */
-    GGUF_E_STATUS_MIN  = -24
+    GGUF_E_NONFINITE   = -25,  /* NaN/Inf in float data or in a block's fp16 scale */
+    GGUF_E_STATUS_MIN  = -25
 } gguf_status;
 
 typedef struct gguf_error {
@@ -229,6 +230,12 @@ void                    gguf_release(const gguf_file *f, const gguf_tensor_info 
 /* Re-check that no file of the set changed size since open (a shrinking input turns mmap
  * reads into SIGBUS). Returns 0 or GGUF_E_CHANGED. */
 int                     gguf_check_unchanged(const gguf_file *f, gguf_error *err);
+
+/* Scan a tensor's data for non-finite values: every element of F32/F16/BF16/F64, and the fp16
+ * scales (d, and dmin where present) of Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K/Q5_K/Q6_K blocks. Other types
+ * are accepted unchecked. Returns 0, or GGUF_E_NONFINITE with *bad_elem (if given) set to the
+ * first bad element (or first element of the bad block) and err naming the tensor. */
+int                     gguf_validate_data(const gguf_tensor_info *t, uint64_t *bad_elem, gguf_error *err);
 
 /* Split-set naming (FORMATS.md 4.1): "<prefix>-%05d-of-%05d.gguf" with idx 0-based.
  * Returns the length snprintf would, like snprintf. */
