@@ -258,9 +258,10 @@ static int cmd_tokenize(const opts *o)
 
 static int cmd_logits(const opts *o)
 {
-    verify_model *m = open_model(o->model);
     int64_t n;
-    int32_t *ids = o->tokens ? parse_tokens(o->tokens, &n) : tokenize_or_die(m, NULL, o->prompt, &n);
+    int32_t *ids = o->tokens ? parse_tokens(o->tokens, &n) : NULL;
+    verify_model *m = open_model(o->model);
+    if (!ids) ids = tokenize_or_die(m, NULL, o->prompt, &n);
     int rc = CLI_FAIL;
     if (n < 1) {
         cli_error("no tokens to run");
