@@ -281,7 +281,7 @@ static int gguf__parse_kv(gguf__cur *c, gguf__map *m, int64_t i)
     return 0;
 }
 
-static int gguf__parse_tinfo(gguf__cur *c, gguf_file *f, gguf__map *m, int64_t k, uint64_t *expect)
+static int gguf__parse_tinfo(gguf__cur *c, gguf_file *f, gguf__map *m, uint32_t file_index, int64_t k, uint64_t *expect)
 {
     int64_t i = f->n_tensors;   /* index in the set */
     gguf_tensor_info *t = &f->tensors[i];
@@ -289,6 +289,7 @@ static int gguf__parse_tinfo(gguf__cur *c, gguf_file *f, gguf__map *m, int64_t k
     gguf_str name;
     int rc;
     memset(t, 0, sizeof *t);
+    t->file_index = file_index;
     c->ctx_kind = "tensor";
     c->ctx_name = NULL;
     c->ctx_index = k;
@@ -342,12 +343,12 @@ static int gguf__parse_tinfo(gguf__cur *c, gguf_file *f, gguf__map *m, int64_t k
     if ((rc = gguf__u64(c, &t->offset, "a tensor data offset"))) return rc;
     if (t->offset != *expect)
         return gguf__fail(c, GGUF_E_OFFSET, fld, "tensor data offset is %" PRIu64 ", expected %" PRIu64, t->offset, *expect);
-    if (t->size > c->size)
-        return gguf__fail(c, GGUF_E_TRUNCATED, fld, "tensor data (%" PRIu64 " bytes) is larger than the file (%" PRIu64
-                          " bytes)", t->size, c->size);
+    /* sizes larger than the file are caught (as GGUF_E_TRUNCATED) once the data section is
+     * known; here only the running sum must not wrap */
     uint64_t next;
-    if (__builtin_add_overflow(*expect, gguf__pad(t->size, m->alignment), &next))
-        return gguf__fail(c, GGUF_E_TRUNCATED, fld, "tensor data runs past the end of the file");
+    if (t->size > UINT64_MAX - m->alignment || __builtin_add_overflow(*expect, gguf__pad(t->size, m->alignment), &next))
+        return gguf__fail(c, GGUF_E_TRUNCATED, fld, "tensor data (%" PRIu64 " bytes) runs past the end of the file (%"
+                          PRIu64 " bytes)", t->size, c->size);
     *expect = next;
     return 0;
 }
@@ -417,7 +418,7 @@ static int gguf__open_one(gguf_file *f, uint32_t idx, const char *path, const gg
     if (memcmp(m->map, magic, 4)) return gguf__fail(c, GGUF_E_NOT_GGUF, 0, "not a GGUF file (bad magic)");
     c->pos = 4;
     if ((rc = gguf__u32(c, &m->version, "the version"))) return rc;
-    if ((m->version & 0xffff) == 0)
+    if (m->version != 0 && (m->version & 0xffff) == 0)
         return gguf__fail(c, GGUF_E_VERSION, 4, "version 0x%08" PRIx32 " looks byte-swapped (endianness mismatch)",
                           m->version);
     if (m->version < 2 || m->version > 3)
@@ -461,8 +462,7 @@ static int gguf__open_one(gguf_file *f, uint32_t idx, const char *path, const gg
     m->first_tensor = f->n_tensors;
     uint64_t expect = 0;
     for (uint64_t k = 0; k < nt; k++) {
-        f->tensors[f->n_tensors].file_index = idx;   /* read by the duplicate check */
-        rc = gguf__parse_tinfo(c, f, m, (int64_t)k, &expect);
+        rc = gguf__parse_tinfo(c, f, m, idx, (int64_t)k, &expect);
         if (rc) return rc;
         m->n_tensors++;
     }
@@ -575,13 +575,18 @@ static int gguf__open_split(gguf_file *f, const char *path, const gguf_open_opts
         gguf__map *m = &f->files[i];
         int64_t c2 = 0, n2 = 0;
         if ((rc = gguf__split_key(m, "split.count", GGUF_KV_UINT16, &c2, err)) < 0) return rc;
-        if (!rc || c2 != count)
-            return gguf_error_set(err, GGUF_E_SPLIT, UINT64_MAX, "'%s': split.count is %s%" PRId64 ", the first file says %"
-                                  PRId64, sp, rc ? "" : "missing, ", rc ? c2 : 0, count);
+        if (!rc)
+            return gguf_error_set(err, GGUF_E_SPLIT, UINT64_MAX, "'%s': split.count is missing (the first file says %"
+                                  PRId64 ")", sp, count);
+        if (c2 != count)
+            return gguf_error_set(err, GGUF_E_SPLIT, UINT64_MAX, "'%s': split.count is %" PRId64 ", the first file says %"
+                                  PRId64, sp, c2, count);
         if ((rc = gguf__split_key(m, "split.no", GGUF_KV_UINT16, &n2, err)) < 0) return rc;
-        if (!rc || n2 != i)
-            return gguf_error_set(err, GGUF_E_SPLIT, UINT64_MAX, "'%s': split.no is %s%" PRId64 ", expected %" PRId64, sp,
-                                  rc ? "" : "missing, ", rc ? n2 : 0, i);
+        if (!rc)
+            return gguf_error_set(err, GGUF_E_SPLIT, UINT64_MAX, "'%s': split.no is missing (expected %" PRId64 ")", sp, i);
+        if (n2 != i)
+            return gguf_error_set(err, GGUF_E_SPLIT, UINT64_MAX, "'%s': split.no is %" PRId64 ", expected %" PRId64, sp,
+                                  n2, i);
     }
     if (total != f->n_tensors)
         return gguf_error_set(err, GGUF_E_SPLIT, UINT64_MAX, "'%s': split.tensors.count is %" PRId64 " but the %" PRId64
