@@ -89,8 +89,10 @@ uint64_t gguf_tensor_bytes(int type, const int64_t ne[GGUF_MAX_DIMS], uint32_t n
         if (__builtin_mul_overflow(nelem, ne[i], &nelem)) goto ovf;
     }
     if (ne[0] % gguf__types[type].blck) return 0;
+    /* with ne[0] == 0 the element count is 0 while the row count can still overflow */
     int64_t rows = 1;
-    for (uint32_t i = 1; i < n_dims; i++) rows *= ne[i];   /* <= nelem, cannot overflow */
+    for (uint32_t i = 1; i < n_dims; i++)
+        if (__builtin_mul_overflow(rows, ne[i], &rows)) goto ovf;
     int64_t bytes;
     if (__builtin_mul_overflow(ne[0] / (int64_t)gguf__types[type].blck, (int64_t)gguf__types[type].bytes, &bytes) ||
         __builtin_mul_overflow(bytes, rows, &bytes))

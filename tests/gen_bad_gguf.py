@@ -194,6 +194,7 @@ add('tensor_ndims_0.gguf', with_info(0, ne=[]), 'GGUF_E_DIMS')
 add('tensor_ndims_5.gguf', with_info(0, ne=[8, 2, 1, 1, 1]), 'GGUF_E_DIMS')
 add('tensor_ne_negative.gguf', with_info(0, ne=[8, -2]), 'GGUF_E_SHAPE')
 add('tensor_ne_overflow.gguf', with_info(0, ne=[1 << 40, 1 << 40]), 'GGUF_E_SHAPE')
+add('tensor_rows_overflow_ne0_zero.gguf', with_info(0, ne=[0, 1 << 62, 4]), 'GGUF_E_SHAPE')
 add('tensor_bytes_overflow.gguf', with_info(0, ne=[1 << 61, 2]), 'GGUF_E_SHAPE')
 add('tensor_type_unknown.gguf', with_info(0, type=43), 'GGUF_E_TYPE')
 add('tensor_type_removed.gguf', with_info(0, type=4), 'GGUF_E_TYPE')
@@ -255,9 +256,47 @@ split_set('split_bad_shard', [shard(0, 2, 2, SA), shard(1, 2, 2, SB)[:80]], 'GGU
 # ---- regression inputs found by the fuzzer (tests/fuzz/fuzz_gguf.c) are added below as
 # literal bytes, one file each, with the code the fixed reader gives.
 FUZZ = [
+    # ne[0] = 0 made the element count 0 while ne[1] * ne[2] still overflowed int64 (UBSan)
+    ('fuzz_rows_overflow.gguf', bytes.fromhex(
+    '4747554603000000010000000000000003000000000000000800000000000000736c7069742e6e6f0200000001000b00'
+    '00000000000073706c69742e636f0e6e74020000000200130000000000000073706c69742e74656e736f72732e636f75'
+    '6e7405000000020000000800000000000000622e776547475546030000000000000000000000736c7069742e6e6f0200'
+    '000001000b0000000000000073706c69742e636f0e6e74020000000200130000000000000073706c69742e74656e736f'
+    '72732e636f756e7405000000020000000800000000000000622e77654747000000000000000000000000000069676874'
+    '010000000000000000000000000000000000000000000000000026000000000000000000000000000000000000000000'
+    '00000000000000000000'), 'GGUF_E_SHAPE'),
 ]
 for name, data, code in FUZZ:
     add(name, data, code)
+
+# ---- fuzzer seeds (tests/fuzz/seeds/gguf/): small valid files of every shape, a few bad ones
+every_kv = [kv('u8', U8, b'\xfe'), kv('i8', I8, b'\x80'), kv('u16', U16, struct.pack('<H', 65535)),
+            kv('i16', I16, struct.pack('<h', -2)), kv_u32('u32', 7), kv_i32('i32', -7), kv('f32', F32, struct.pack('<f', 0.5)),
+            kv('bool', BOOL, b'\1'), kv_str('str', 'hello'), kv('u64', U64, u64(1 << 40)), kv('i64', I64, i64(-1)),
+            kv('f64', F64, struct.pack('<d', 2.5)), kv_arr_str('arr.str', ['', 'x', 'yz']), kv_arr_f32('arr.f32', [1.0, 2.0]),
+            kv('arr.empty', ARR, i32(U8) + u64(0)), kv('arr.bool', ARR, i32(BOOL) + u64(2) + b'\1\0'),
+            kv_u32('general.alignment', 32)]
+SEEDS = {
+    'valid_base.gguf': base,
+    'valid_kv_only.gguf': kvonly,
+    'valid_every_kv.gguf': gguf(every_kv, [('q.weight', [32, 1], T_Q8_0), ('f.weight', [3, 1, 1, 2], T_F16)]),
+    'valid_v2.gguf': gguf(BASE_KVS, BASE_T, version=2),
+    'valid_shard.gguf': shard(1, 2, 2, SB),
+    'valid_empty.gguf': gguf([], []),
+}
+# alignment 64, laid out by hand (layout() pads to 32)
+a64 = [('a', [3], T_F32, 0, 12), ('b', [5], T_F32, 64, 20)]
+meta = b'GGUF' + u32(3) + i64(2) + i64(1) + kv_u32('general.alignment', 64) + b''.join(tinfo(n, ne, t, o) for n, ne, t, o, z in a64)
+body = meta + b'\0' * (pad(len(meta), 64) - len(meta))
+SEEDS['valid_align64.gguf'] = body + bytes(range(12)) + b'\0' * 52 + bytes(range(20)) + b'\0' * 44
+for name in ('trunc_ne.gguf', 'kv_array_of_arrays.gguf', 'tensor_block_misfit.gguf', 'offset_out_of_order.gguf',
+             'count_str_array_huge.gguf', 'align_not_pow2.gguf'):
+    SEEDS['bad_' + name] = files[name]
+SEED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fuzz', 'seeds', 'gguf')
+os.makedirs(SEED_DIR, exist_ok=True)
+for name, data in SEEDS.items():
+    with open(os.path.join(SEED_DIR, name), 'wb') as fp:
+        fp.write(data)
 
 os.makedirs(OUT, exist_ok=True)
 for name in os.listdir(OUT):
