@@ -204,12 +204,16 @@ static json_t *json_str(gguf_str s)
     return j;
 }
 
-/* Print KV i's type as "u32", "str" or "arr[f32,151936]". Returns the printed width. */
+/* Print KV i's type as "u32", "str" or "arr[f32,151936]" (only measure it when out is NULL).
+ * Returns the width. */
 static int print_kv_type(FILE *out, const gguf_file *f, int64_t i)
 {
+    char buf[64];
     gguf_kv_type t = gguf_kv_get_type(f, i);
-    if (t != GGUF_KV_ARRAY) return fprintf(out, "%s", gguf_kv_type_name(t));
-    return fprintf(out, "arr[%s,%" PRIu64 "]", gguf_kv_type_name(gguf_kv_arr_type(f, i)), gguf_kv_arr_n(f, i));
+    if (t != GGUF_KV_ARRAY) snprintf(buf, sizeof buf, "%s", gguf_kv_type_name(t));
+    else snprintf(buf, sizeof buf, "arr[%s,%" PRIu64 "]", gguf_kv_type_name(gguf_kv_arr_type(f, i)), gguf_kv_arr_n(f, i));
+    if (out) fputs(buf, out);
+    return (int)strlen(buf);
 }
 
 /* Print array element j of KV i. */
@@ -349,17 +353,20 @@ static void print_text(const gguf_file *f, XXH3_state_t *all)
                    gguf_file_n_tensors(f, i), fd_size(f, i));
     }
 
-    int kw = 3;
+    int kw = 3, tw = 4;
     for (int64_t i = 0; i < n_kv; i++) {
         int l = (int)strlen(gguf_kv_key(f, i));
         if (l > kw) kw = l;
+        l = print_kv_type(NULL, f, i);
+        if (l > tw) tw = l;
     }
     if (kw > 48) kw = 48;
+    if (tw > 24) tw = 24;
     printf("\nmetadata: %" PRId64 " keys\n", n_kv);
     for (int64_t i = 0; i < n_kv; i++) {
         printf("  %-*s  ", kw, gguf_kv_key(f, i));
-        int tw = print_kv_type(stdout, f, i);
-        printf("%*s  ", tw < 8 ? 8 - tw : 0, "");
+        int w = print_kv_type(stdout, f, i);
+        printf("%*s  ", w < tw ? tw - w : 0, "");
         print_kv_value(stdout, f, i, opt.full);
         putchar('\n');
     }

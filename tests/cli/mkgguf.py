@@ -12,7 +12,8 @@ DESC:
     "alignment": 32,                    layout alignment (write a matching general.alignment KV yourself)
     "kv": [[KEY, TYPE, VALUE], ...],    TYPE: u8 i8 u16 i16 u32 i32 u64 i64 f32 f64 bool str,
                                         or "arr:ELEM" with a list VALUE (ELEM one of the above)
-                                        f32/f64 values may be "nan", "inf", "-inf"
+                                        f32/f64 values may be "nan", "inf", "-inf";
+                                        a str value may be {"hex": "ff41"} (raw bytes)
     "tensors": [{
         "name": "blk.0.w", "type": "F32", "shape": [ne0, ne1, ...],   ggml order: ne0 = row length
         "seed": 0,                      changes the generated values
@@ -56,7 +57,10 @@ def fval(v):
 
 
 def gstr(s):
-    b = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+    if isinstance(s, dict):  # {"hex": "ff41"}: raw bytes, e.g. invalid UTF-8
+        b = bytes.fromhex(s["hex"])
+    else:
+        b = s.encode("utf-8")
     return struct.pack("<Q", len(b)) + b
 
 
