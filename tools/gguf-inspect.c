@@ -665,7 +665,7 @@ static bool same_shape(const gguf_tensor_info *x, const gguf_tensor_info *y)
 static int cmd_diff(const gguf_file *a, const gguf_file *b)
 {
     int64_t n_diff = 0;
-    char sa[128], sb[128];
+    char sa[128], sb[128], order_msg[512] = "";
 
     if (gguf_version(a) != gguf_version(b)) {
         printf("header version: %" PRIu32 " -> %" PRIu32 "\n", gguf_version(a), gguf_version(b));
@@ -685,7 +685,11 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
             continue;
         }
         /* the common keys keep their relative order iff they come at increasing indices in B */
-        if (j < last_j) order_same = false;
+        if (j < last_j && order_same) {
+            order_same = false;
+            snprintf(order_msg, sizeof order_msg, "kv order: the common keys come in another order, first '%s'"
+                     " (#%" PRId64 " in A, #%" PRId64 " in B, before '%s')", key, i, j, gguf_kv_key(b, last_j));
+        }
         last_j = j;
         if (!kv_equal(a, i, b, j)) { diff_kv_changed(a, i, b, j); n_diff++; }
     }
@@ -696,7 +700,7 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
         putchar('\n');
         n_diff++;
     }
-    if (!order_same) { printf("kv order: the common keys appear in a different order\n"); n_diff++; }
+    if (!order_same) { printf("%s\n", order_msg); n_diff++; }
 
     int64_t ta = gguf_n_tensors(a), tb = gguf_n_tensors(b);
     last_j = -1;
@@ -710,7 +714,12 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
             n_diff++;
             continue;
         }
-        if (j < last_j) order_same = false;
+        if (j < last_j && order_same) {
+            order_same = false;
+            snprintf(order_msg, sizeof order_msg, "tensor order: the common tensors come in another order, first"
+                     " '%s' (#%" PRId64 " in A, #%" PRId64 " in B, before '%s')", x->name, i, j,
+                     gguf_tensor(b, last_j)->name);
+        }
         last_j = j;
         const gguf_tensor_info *y = gguf_tensor(b, j);
         fmt_shape(sb, sizeof sb, y);
@@ -740,7 +749,7 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
         printf("tensor added: %s: %s %s\n", y->name, gguf_type_name(y->type), sb);
         n_diff++;
     }
-    if (!order_same) { printf("tensor order: the common tensors appear in a different order\n"); n_diff++; }
+    if (!order_same) { printf("%s\n", order_msg); n_diff++; }
     return n_diff ? CLI_FAIL : CLI_OK;
 }
 

@@ -240,7 +240,8 @@ mk "$T/ord1.gguf" "{\"kv\":[$KVN],\"tensors\":[$TA,$TB]}"
 mk "$T/ord2.gguf" "{\"kv\":[$KVR],\"tensors\":[$TB,$TA]}"
 run "$X" --diff "$T/ord1.gguf" "$T/ord2.gguf"
 check diff_order_exit1 [ "$rc" = 1 ]
-printf 'kv order: the common keys appear in a different order\ntensor order: the common tensors appear in a different order\n' >"$T/want.txt"
+printf "%s\n" "kv order: the common keys come in another order, first 'general.name' (#1 in A, #0 in B, before 'general.architecture')" \
+    "tensor order: the common tensors come in another order, first 'b' (#1 in A, #0 in B, before 'a')" >"$T/want.txt"
 check diff_order_lines cmp -s "$T/want.txt" "$T/.out"
 expect_err diff_missing_b 1 "^gguf-inspect: .*'$T/nope\.gguf'.*" "$X" --diff "$T/base.gguf" "$T/nope.gguf"
 
@@ -262,6 +263,42 @@ printf 'kv added: split.no: u16 0\nkv added: split.tensors.count: i32 5\nkv adde
 check split_diff_only_split_keys cmp -s "$T/want.txt" "$T/.out"
 rm "$T/sp-00002-of-00002.gguf"
 expect_err split_missing_shard 1 "^gguf-inspect: .*sp-0000[12]-of-00002\.gguf" "$X" "$T/sp-00001-of-00002.gguf"
+
+# ---------------------------------------------------------------- against a second reader, on files others wrote
+# readgguf.py parses the file independently; --json --full must print exactly its document, and
+# plain --json the same with arrays cut to 8 items
+RG="$(dirname "$0")/readgguf.py"
+same_as_reader() {
+    "$X" --json --full "$2" >"$T/mine.json" && "$X" --json "$2" >"$T/mine8.json" && "$PY" "$RG" "$2" >"$T/ref.json" &&
+    "$PY" -c 'import json,sys
+mine, mine8, ref = (json.load(open(p)) for p in sys.argv[1:4])
+bad = [k for k in ("header", "metadata", "tensors", "totals") if mine[k] != ref[k]]
+for v in ref["metadata"].values():
+    if v["type"] == "arr" and v["n"] > 8: v["value"], v["truncated"] = v["value"][:8], True
+bad += ["abbreviated " + k for k in ("metadata",) if mine8[k] != ref[k]]
+sys.exit("differs: " + ", ".join(bad) if bad else 0)' "$T/mine.json" "$T/mine8.json" "$T/ref.json"
+}
+for f in "$T/base.gguf" "$T/types.gguf" "$T/str.gguf" "$TD/golden-quant/edge-q4km.gguf" "$TD/golden-quant/edge-q80.gguf"; do
+    check "json_matches_reader_${f##*/}" same_as_reader json "$f"
+done
+for gz in "$TD"/real-gguf/*.gguf.gz; do
+    [ -e "$gz" ] || { skip json_matches_reader_real_gguf "no $TD/real-gguf/*.gguf.gz yet"; break; }
+    g="$T/$(basename "$gz" .gz)"; gzip -dc "$gz" >"$g"
+    check "json_matches_reader_${g##*/}" same_as_reader json "$g"
+    expect "check_clean_${g##*/}" 0 "$X" --check "$g"
+done
+# llama-quantize's Q8_0 and Q4_K_M of the same model: the ftype key and the two matrices differ;
+# the norm stays F32 with the same bytes
+G="$TD/golden-quant"
+expect golden_check_q80 0 "$X" --check "$G/edge-q80.gguf"
+expect golden_check_q4km 0 "$X" --check "$G/edge-q4km.gguf"
+run "$X" --diff "$G/edge-q80.gguf" "$G/edge-q4km.gguf"
+check golden_diff_exit1 [ "$rc" = 1 ]
+printf '%s\n' "kv changed: general.file_type: u32 7 -> u32 15" "tensor type: blk.0.attn_q.weight: Q8_0 -> Q4_K" \
+    "tensor type: blk.0.attn_v.weight: Q8_0 -> Q6_K" >"$T/want.txt"
+check golden_diff_lines cmp -s "$T/want.txt" "$T/.out"
+run "$X" "$G/edge-q4km.gguf"
+check golden_plain_types sh -c 'grep -Eq "^ +1  blk\.0\.attn_q\.weight +Q4_K +\[1024, 96\] " "$1" && grep -Eq "^ +2  blk\.0\.attn_v\.weight +Q6_K +\[1024, 96\] " "$1"' _ "$T/.out"
 
 # ---------------------------------------------------------------- input errors: one line, exit 1
 expect_err missing_file 1 "^gguf-inspect: .*'$T/nope\.gguf'.*" "$X" "$T/nope.gguf"
