@@ -22,6 +22,7 @@ DESC:
         "inf": [elem, ...],             put +Inf at these elements
         "inf_scale": [block, ...],      put fp16 +Inf into the d scale of these blocks (quantized types)
         "patch": [[byte, "hex"], ...]   overwrite raw bytes of the tensor data
+        "fill": "zero" | "random"       fast raw bytes instead of valid values (large files for benches)
     }, ...],
     "split": [n0, n1, ...]              write a split set OUT-0000i-of-0000N.gguf (OUT is the prefix):
                                         file i holds n_i tensors; file 0 all KVs then split.no,
@@ -32,6 +33,7 @@ Generated data is deterministic: floats are small multiples of 1/8 (exact in fp1
 quantized blocks get finite fp16 scales and pseudo-random quants.
 """
 import json
+import os
 import struct
 import sys
 
@@ -88,17 +90,26 @@ def bf16(x):
     return struct.pack("<H", struct.unpack("<I", struct.pack("<f", x))[0] >> 16)
 
 
+def tensor_size(t):
+    tid, be, bb, _ = TENSOR_TYPES[t["type"]]
+    n = 1
+    for d in t["shape"]:
+        n *= d
+    if t["shape"][0] % be:
+        raise SystemExit("mkgguf: tensor %s: ne0 %d not a multiple of %d" % (t["name"], t["shape"][0], be))
+    return tid, n, n // be * bb
+
+
 def tensor_data(t):
     tname = t["type"]
     tid, be, bb, scales = TENSOR_TYPES[tname]
-    shape = t["shape"]
-    n = 1
-    for d in shape:
-        n *= d
-    if shape[0] % be:
-        raise SystemExit("mkgguf: tensor %s: ne0 %d not a multiple of %d" % (t["name"], shape[0], be))
+    _, n, size = tensor_size(t)
     seed = t.get("seed", 0)
-    if be == 1:
+    if t.get("fill") == "zero":
+        data = bytearray(size)
+    elif t.get("fill") == "random":
+        data = bytearray(os.urandom(size))
+    elif be == 1:
         vals = t.get("values")
         if vals is None:
             vals = [((i * 7 + seed * 13) % 23 - 11) * 0.125 for i in range(n)]
@@ -135,7 +146,7 @@ def tensor_data(t):
     for off, hx in t.get("patch", []):
         raw = bytes.fromhex(hx)
         data[off:off + len(raw)] = raw
-    return tid, bytes(data)
+    return data
 
 
 def pad(n, a):
@@ -143,26 +154,24 @@ def pad(n, a):
 
 
 def write_gguf(path, version, align, kvs, tensors):
+    """Write the metadata, then each tensor's data as it is generated (large files stream)."""
     infos = []
-    blobs = []
     off = 0
     for t in tensors:
-        tid, data = tensor_data(t)
+        tid, _, size = tensor_size(t)
         info = gstr(t["name"]) + struct.pack("<I", len(t["shape"]))
         info += b"".join(struct.pack("<q", d) for d in t["shape"])
         info += struct.pack("<iQ", tid, off)
         infos.append(info)
-        blobs.append(data)
-        off += pad(len(data), align)
+        off += pad(size, align)
     head = b"GGUF" + struct.pack("<Iqq", version, len(tensors), len(kvs))
     meta = head + b"".join(kv_bytes(*kv) for kv in kvs) + b"".join(infos)
-    out = bytearray(meta)
-    out += b"\0" * (pad(len(out), align) - len(out))
-    for data in blobs:
-        out += data
-        out += b"\0" * (pad(len(data), align) - len(data))
     with open(path, "wb") as fp:
-        fp.write(out)
+        fp.write(meta + b"\0" * (pad(len(meta), align) - len(meta)))
+        for t in tensors:
+            data = tensor_data(t)
+            fp.write(data)
+            fp.write(b"\0" * (pad(len(data), align) - len(data)))
 
 
 def main():
