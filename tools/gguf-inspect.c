@@ -149,31 +149,65 @@ static size_t utf8_len(const unsigned char *p, uint64_t n)
     return k > 0 ? (size_t)k : 0;
 }
 
-/* Print a file string quoted, C-escaped: \" \\ \n \t \r, other control bytes and bytes that are
- * not valid UTF-8 as \xHH. With max > 0 and a longer string, stop at a character boundary
- * after at most max bytes and append "... (N bytes)". */
-static void print_str(FILE *out, gguf_str s, uint64_t max)
+/* Write p[0..n) C-escaped: \\ \n \t \r, other control bytes and bytes that are not valid
+ * UTF-8 as \xHH, and \" too when quoted. With max > 0 stop at a character boundary after at most
+ * max bytes; returns true if it stopped early. */
+static bool print_escaped(FILE *out, const char *s, uint64_t n, uint64_t max, bool quoted)
 {
-    const unsigned char *p = (const unsigned char *)s.ptr;
+    const unsigned char *p = (const unsigned char *)s;
     uint64_t i = 0;
-    bool cut = false;
-    fputc('"', out);
-    while (i < s.len) {
-        if (max && i >= max) { cut = true; break; }
+    while (i < n) {
+        if (max && i >= max) return true;
         unsigned char c = p[i];
-        if (c == '"' || c == '\\') { fputc('\\', out); fputc(c, out); i++; continue; }
+        if ((c == '"' && quoted) || c == '\\') { fputc('\\', out); fputc(c, out); i++; continue; }
         if (c == '\n') { fputs("\\n", out); i++; continue; }
         if (c == '\t') { fputs("\\t", out); i++; continue; }
         if (c == '\r') { fputs("\\r", out); i++; continue; }
         if (c < 0x20 || c == 0x7f) { fprintf(out, "\\x%02x", c); i++; continue; }
         if (c < 0x80) { fputc(c, out); i++; continue; }
-        size_t k = utf8_len(p + i, s.len - i);
+        size_t k = utf8_len(p + i, n - i);
         if (!k) { fprintf(out, "\\x%02x", c); i++; continue; }
         fwrite(p + i, 1, k, out);
         i += k;
     }
+    return false;
+}
+
+/* Print a file string quoted and escaped; with max > 0 and a longer string, cut it at a character
+ * boundary after at most max bytes and append "... (N bytes)". */
+static void print_str(FILE *out, gguf_str s, uint64_t max)
+{
+    fputc('"', out);
+    bool cut = print_escaped(out, s.ptr, s.len, max, true);
     fputc('"', out);
     if (cut) fprintf(out, "... (%" PRIu64 " bytes)", s.len);
+}
+
+/* A key, tensor name or path made safe for one line of text (see print_escaped; no quotes).
+ * Returns s itself when nothing needs escaping, else one of 4 rotating buffers (valid until the
+ * 4th next call). */
+static const char *E(const char *s)
+{
+    static char *slot[4];
+    static unsigned next;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0;
+    while (i < n) {
+        size_t k = p[i] < 0x80 ? (p[i] >= 0x20 && p[i] != 0x7f && p[i] != '\\') : utf8_len(p + i, n - i);
+        if (!k) break;
+        i += k;
+    }
+    if (i == n) return s;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) return s;
+    print_escaped(m, s, n, 0, false);
+    if (fclose(m) != 0) { free(buf); return s; }
+    free(slot[next]);
+    slot[next] = buf;
+    next = (next + 1) % 4;
+    return buf;
 }
 
 /* A JSON string for a file string: valid UTF-8 kept, each invalid byte becomes U+FFFD
@@ -202,6 +236,12 @@ static json_t *json_str(gguf_str s)
     json_t *j = json_stringn(buf, o);
     free(buf);
     return j;
+}
+
+static json_t *json_cstr(const char *s)
+{
+    gguf_str g = { s, strlen(s) };
+    return json_str(g);
 }
 
 /* Print KV i's type as "u32", "str" or "arr[f32,151936]" (only measure it when out is NULL).
@@ -339,7 +379,7 @@ static void print_text(const gguf_file *f, XXH3_state_t *all)
     int64_t n_kv = gguf_n_kv(f), n_t = gguf_n_tensors(f);
     uint32_t n_files = gguf_n_files(f);
 
-    printf("file:        %s\n", gguf_path(f));
+    printf("file:        %s\n", E(gguf_path(f)));
     printf("version:     %" PRIu32 "\n", gguf_version(f));
     printf("alignment:   %" PRIu32 "\n", gguf_alignment(f));
     printf("n_kv:        %" PRId64 "\n", n_kv);
@@ -349,13 +389,13 @@ static void print_text(const gguf_file *f, XXH3_state_t *all)
     if (n_files > 1) {
         printf("split files: %" PRIu32 "\n", n_files);
         for (uint32_t i = 0; i < n_files; i++)
-            printf("  %3" PRIu32 "  %s  %" PRId64 " tensors, %" PRIu64 " bytes\n", i, gguf_file_path(f, i),
+            printf("  %3" PRIu32 "  %s  %" PRId64 " tensors, %" PRIu64 " bytes\n", i, E(gguf_file_path(f, i)),
                    gguf_file_n_tensors(f, i), fd_size(f, i));
     }
 
     int kw = 3, tw = 4;
     for (int64_t i = 0; i < n_kv; i++) {
-        int l = (int)strlen(gguf_kv_key(f, i));
+        int l = (int)strlen(E(gguf_kv_key(f, i)));
         if (l > kw) kw = l;
         l = print_kv_type(NULL, f, i);
         if (l > tw) tw = l;
@@ -364,7 +404,7 @@ static void print_text(const gguf_file *f, XXH3_state_t *all)
     if (tw > 24) tw = 24;
     printf("\nmetadata: %" PRId64 " keys\n", n_kv);
     for (int64_t i = 0; i < n_kv; i++) {
-        printf("  %-*s  ", kw, gguf_kv_key(f, i));
+        printf("  %-*s  ", kw, E(gguf_kv_key(f, i)));
         int w = print_kv_type(stdout, f, i);
         printf("%*s  ", w < tw ? tw - w : 0, "");
         print_kv_value(stdout, f, i, opt.full);
@@ -374,7 +414,7 @@ static void print_text(const gguf_file *f, XXH3_state_t *all)
     int nw = 4, sw = 5;
     for (int64_t i = 0; i < n_t; i++) {
         const gguf_tensor_info *t = gguf_tensor(f, i);
-        int l = (int)strlen(t->name);
+        int l = (int)strlen(E(t->name));
         if (l > nw) nw = l;
         l = fmt_shape(buf, sizeof buf, t);
         if (l > sw) sw = l;
@@ -387,7 +427,7 @@ static void print_text(const gguf_file *f, XXH3_state_t *all)
     for (int64_t i = 0; i < n_t; i++) {
         const gguf_tensor_info *t = gguf_tensor(f, i);
         fmt_shape(buf, sizeof buf, t);
-        printf("  %5" PRId64 "  %-*s  %-7s  %-*s  ", i, nw, t->name, gguf_type_name(t->type), sw, buf);
+        printf("  %5" PRId64 "  %-*s  %-7s  %-*s  ", i, nw, E(t->name), gguf_type_name(t->type), sw, buf);
         if (n_files > 1) printf("%4" PRIu32 "  ", t->file_index);
         printf("%14" PRIu64 "  %14" PRIu64, t->offset, t->size);
         if (opt.hash) {
@@ -420,7 +460,7 @@ static json_t *build_json(const gguf_file *f, XXH3_state_t *all)
     json_t *meta = json_object(), *tens = json_array(), *tot = json_object();
     if (!root || !hdr || !files || !meta || !tens || !tot) bad = 1;
 
-    bad |= json_object_set_new(hdr, "file", json_string(gguf_path(f)));
+    bad |= json_object_set_new(hdr, "file", json_cstr(gguf_path(f)));
     bad |= json_object_set_new(hdr, "version", json_integer(gguf_version(f)));
     bad |= json_object_set_new(hdr, "alignment", json_integer(gguf_alignment(f)));
     bad |= json_object_set_new(hdr, "n_kv", json_integer(n_kv));
@@ -428,14 +468,19 @@ static json_t *build_json(const gguf_file *f, XXH3_state_t *all)
     bad |= json_object_set_new(hdr, "data_offset", json_integer((json_int_t)gguf_data_offset(f)));
     bad |= json_object_set_new(hdr, "file_size", json_integer((json_int_t)gguf_file_size(f)));
     for (uint32_t i = 0; i < n_files && !bad; i++) {
-        json_t *o = json_pack("{s:s, s:I, s:I}", "path", gguf_file_path(f, i),
+        json_t *o = json_pack("{s:o, s:I, s:I}", "path", json_cstr(gguf_file_path(f, i)),
                               "n_tensors", (json_int_t)gguf_file_n_tensors(f, i), "size", (json_int_t)fd_size(f, i));
         bad |= json_array_append_new(files, o);
     }
     bad |= json_object_set_new(hdr, "files", files);
     bad |= json_object_set_new(root, "header", hdr);
 
-    for (int64_t i = 0; i < n_kv && !bad; i++) bad |= json_object_set_new(meta, gguf_kv_key(f, i), json_kv(f, i, opt.full));
+    for (int64_t i = 0; i < n_kv && !bad; i++) {
+        /* JSON keys must be UTF-8: an invalid byte becomes U+FFFD as in values */
+        json_t *k = json_cstr(gguf_kv_key(f, i));
+        bad |= !k || json_object_set_new(meta, json_string_value(k), json_kv(f, i, opt.full));
+        json_decref(k);
+    }
     bad |= json_object_set_new(root, "metadata", meta);
 
     uint64_t bytes = 0, params = 0;
@@ -443,7 +488,7 @@ static json_t *build_json(const gguf_file *f, XXH3_state_t *all)
         const gguf_tensor_info *t = gguf_tensor(f, i);
         json_t *shape = json_array();
         for (uint32_t d = 0; d < t->n_dims && shape; d++) bad |= json_array_append_new(shape, json_integer(t->ne[d]));
-        json_t *o = json_pack("{s:s, s:s, s:o, s:I, s:I}", "name", t->name, "type", gguf_type_name(t->type),
+        json_t *o = json_pack("{s:o, s:s, s:o, s:I, s:I}", "name", json_cstr(t->name), "type", gguf_type_name(t->type),
                               "shape", shape, "offset", (json_int_t)t->offset, "size", (json_int_t)t->size);
         if (o && n_files > 1) bad |= json_object_set_new(o, "file", json_integer(t->file_index));
         if (o && opt.hash) {
@@ -510,7 +555,7 @@ static void describe_nonfinite(char *buf, size_t size, const gguf_file *f, const
     uint64_t off = t->file_offset + (be ? e / be * bb : 0);
     if (gguf_type_is_quantized(t->type)) {
         snprintf(buf, size, "'%s': offset %" PRIu64 ": tensor '%s' (%s): non-finite fp16 scale in block %" PRIu64
-                 " (elements %" PRIu64 "..%" PRIu64 ")", path, off, t->name, gguf_type_name(t->type),
+                 " (elements %" PRIu64 "..%" PRIu64 ")", E(path), off, E(t->name), gguf_type_name(t->type),
                  be ? e / be : 0, e, e + be - 1);
         return;
     }
@@ -529,7 +574,7 @@ static void describe_nonfinite(char *buf, size_t size, const gguf_file *f, const
     fmt_real(vb, sizeof vb, v, false);
     uint64_t row = t->ne[0] ? e / (uint64_t)t->ne[0] : 0, col = t->ne[0] ? e % (uint64_t)t->ne[0] : 0;
     snprintf(buf, size, "'%s': offset %" PRIu64 ": tensor '%s' (%s): element %" PRIu64 " (row %" PRIu64
-             ", column %" PRIu64 ") is %s", path, off, t->name, gguf_type_name(t->type), e, row, col, vb);
+             ", column %" PRIu64 ") is %s", E(path), off, E(t->name), gguf_type_name(t->type), e, row, col, vb);
 }
 
 static int cmd_check(const gguf_file *f)
@@ -552,7 +597,8 @@ static int cmd_check(const gguf_file *f)
         if (!rc) continue;
         n_bad++;
         if (probs) {
-            json_t *o = json_pack("{s:s, s:s, s:s}", "tensor", t->name, "error", gguf_status_name(rc), "message", msg);
+            json_t *o = json_pack("{s:o, s:s, s:o}", "tensor", json_cstr(t->name), "error", gguf_status_name(rc),
+                                  "message", json_cstr(msg));
             if (o && rc == GGUF_E_NONFINITE) json_object_set_new(o, "element", json_integer((json_int_t)e));
             json_array_append_new(probs, o);
         } else {
@@ -569,7 +615,7 @@ static int cmd_check(const gguf_file *f)
         else printf("%s\n", err.msg);
     }
     if (probs) {
-        json_t *root = json_pack("{s:s, s:b, s:I, s:I, s:o}", "file", gguf_path(f), "ok", n_bad == 0,
+        json_t *root = json_pack("{s:o, s:b, s:I, s:I, s:o}", "file", json_cstr(gguf_path(f)), "ok", n_bad == 0,
                                  "tensors_checked", (json_int_t)n_t, "bytes_checked", (json_int_t)bytes,
                                  "problems", probs);
         if (!root) { cli_error("out of memory"); return CLI_FAIL; }
@@ -577,11 +623,11 @@ static int cmd_check(const gguf_file *f)
         putchar('\n');
         json_decref(root);
     } else if (!n_bad) {
-        printf("'%s': ok: %" PRId64 " tensors, %" PRIu64 " bytes checked\n", gguf_path(f), n_t, bytes);
+        printf("'%s': ok: %" PRId64 " tensors, %" PRIu64 " bytes checked\n", E(gguf_path(f)), n_t, bytes);
     }
     if (n_bad) {
         fflush(stdout);
-        cli_error("'%s': %" PRId64 " problem%s found in %" PRId64 " tensors", gguf_path(f), n_bad,
+        cli_error("'%s': %" PRId64 " problem%s found in %" PRId64 " tensors", E(gguf_path(f)), n_bad,
                   n_bad == 1 ? "" : "s", n_t);
         return CLI_FAIL;
     }
@@ -623,7 +669,7 @@ static bool arr_item_equal(const gguf_file *a, int64_t ia, const gguf_file *b, i
  * 150k-item vocabulary reads as one line. */
 static void diff_kv_changed(const gguf_file *a, int64_t ia, const gguf_file *b, int64_t ib)
 {
-    printf("kv changed: %s: ", gguf_kv_key(a, ia));
+    printf("kv changed: %s: ", E(gguf_kv_key(a, ia)));
     if (gguf_kv_get_type(a, ia) == GGUF_KV_ARRAY && gguf_kv_get_type(b, ib) == GGUF_KV_ARRAY &&
         gguf_kv_arr_type(a, ia) == gguf_kv_arr_type(b, ib)) {
         uint64_t na = gguf_kv_arr_n(a, ia), nb = gguf_kv_arr_n(b, ib), m = na < nb ? na : nb;
@@ -678,7 +724,7 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
         const char *key = gguf_kv_key(a, i);
         int64_t j = gguf_find_key(b, key);
         if (j < 0) {
-            printf("kv removed: %s: ", key);
+            printf("kv removed: %s: ", E(key));
             print_kv_brief(stdout, a, i);
             putchar('\n');
             n_diff++;
@@ -688,14 +734,14 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
         if (j < last_j && order_same) {
             order_same = false;
             snprintf(order_msg, sizeof order_msg, "kv order: the common keys come in another order, first '%s'"
-                     " (#%" PRId64 " in A, #%" PRId64 " in B, before '%s')", key, i, j, gguf_kv_key(b, last_j));
+                     " (#%" PRId64 " in A, #%" PRId64 " in B, before '%s')", E(key), i, j, E(gguf_kv_key(b, last_j)));
         }
         last_j = j;
         if (!kv_equal(a, i, b, j)) { diff_kv_changed(a, i, b, j); n_diff++; }
     }
     for (int64_t j = 0; j < nb; j++) {
         if (gguf_find_key(a, gguf_kv_key(b, j)) >= 0) continue;
-        printf("kv added: %s: ", gguf_kv_key(b, j));
+        printf("kv added: %s: ", E(gguf_kv_key(b, j)));
         print_kv_brief(stdout, b, j);
         putchar('\n');
         n_diff++;
@@ -710,25 +756,25 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
         int64_t j = gguf_find_tensor(b, x->name);
         fmt_shape(sa, sizeof sa, x);
         if (j < 0) {
-            printf("tensor removed: %s: %s %s\n", x->name, gguf_type_name(x->type), sa);
+            printf("tensor removed: %s: %s %s\n", E(x->name), gguf_type_name(x->type), sa);
             n_diff++;
             continue;
         }
         if (j < last_j && order_same) {
             order_same = false;
             snprintf(order_msg, sizeof order_msg, "tensor order: the common tensors come in another order, first"
-                     " '%s' (#%" PRId64 " in A, #%" PRId64 " in B, before '%s')", x->name, i, j,
-                     gguf_tensor(b, last_j)->name);
+                     " '%s' (#%" PRId64 " in A, #%" PRId64 " in B, before '%s')", E(x->name), i, j,
+                     E(gguf_tensor(b, last_j)->name));
         }
         last_j = j;
         const gguf_tensor_info *y = gguf_tensor(b, j);
         fmt_shape(sb, sizeof sb, y);
         if (x->type != y->type) {
-            printf("tensor type: %s: %s -> %s\n", x->name, gguf_type_name(x->type), gguf_type_name(y->type));
+            printf("tensor type: %s: %s -> %s\n", E(x->name), gguf_type_name(x->type), gguf_type_name(y->type));
             n_diff++;
         }
         if (!same_shape(x, y)) {
-            printf("tensor shape: %s: %s -> %s\n", x->name, sa, sb);
+            printf("tensor shape: %s: %s -> %s\n", E(x->name), sa, sb);
             n_diff++;
         }
         if (x->type == y->type && same_shape(x, y)) {
@@ -737,7 +783,7 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
             if (!XXH128_isEqual(h1, h2)) {
                 hex128(hx, h1);
                 hex128(hy, h2);
-                printf("tensor data: %s: xxh3_128 %s -> %s\n", x->name, hx, hy);
+                printf("tensor data: %s: xxh3_128 %s -> %s\n", E(x->name), hx, hy);
                 n_diff++;
             }
         }
@@ -746,7 +792,7 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
         const gguf_tensor_info *y = gguf_tensor(b, j);
         if (gguf_find_tensor(a, y->name) >= 0) continue;
         fmt_shape(sb, sizeof sb, y);
-        printf("tensor added: %s: %s %s\n", y->name, gguf_type_name(y->type), sb);
+        printf("tensor added: %s: %s %s\n", E(y->name), gguf_type_name(y->type), sb);
         n_diff++;
     }
     if (!order_same) { printf("%s\n", order_msg); n_diff++; }

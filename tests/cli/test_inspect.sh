@@ -92,6 +92,17 @@ check str_json_exit0 [ "$rc" = 0 ]
 jcheck str_json_replacement "$T/str.json" 'd["metadata"]["s.bad"]["value"] == "A\ufffdB\u00e9" and d["metadata"]["s.ctl"]["value"] == "\x01\t"'
 jcheck str_json_long_whole "$T/str.json" 'd["metadata"]["s.long"]["value"] == "x" * 300'
 
+# keys and tensor names with a newline or invalid UTF-8 stay on their line, escaped; JSON stays valid
+mk "$T/names.gguf" '{"kv":[["a\nb","u8",1],[{"hex":"6bff"},"u8",2]],"tensors":[{"name":{"hex":"74fe0a"},"type":"F32","shape":[4],"nan":[1]}]}'
+run "$X" "$T/names.gguf"
+check names_exit0 [ "$rc" = 0 ]
+check names_key_escaped sh -c 'grep -F "  a\nb " "$1" | grep -Eq " u8 +1$" && grep -F "  k\xff " "$1" | grep -Eq " u8 +2$"' _ "$T/.out"
+check names_tensor_escaped sh -c 'grep -F "  t\xfe\n " "$1" | grep -Eq "^ +0  .* F32 "' _ "$T/.out"
+run "$X" --json "$T/names.gguf"; cp "$T/.out" "$T/names.json"
+jcheck names_json "$T/names.json" 'list(d["metadata"]) == ["a\nb", "k\ufffd"] and d["tensors"][0]["name"] == "t\ufffd\n"'
+run "$X" --check "$T/names.gguf"
+check names_check_one_line sh -c '[ "$(grep -c "" "$1")" = 1 ] && grep -qF "tensor '"'t\\xfe\\n'"' (F32): element 1 " "$1"' _ "$T/.out"
+
 # ---------------------------------------------------------------- JSON
 run "$X" --json "$T/base.gguf"
 cp "$T/.out" "$T/base.json"
