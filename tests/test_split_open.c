@@ -88,8 +88,11 @@ static void check_set(const char *opts, const char *prefix, int count, const int
     if (!set) { gguf_close(orig); CHECK_MSG(0, "open %.300s: %.300s", first, err.msg); }
     const char *why = NULL;
     if (gguf_n_files(set) != (uint32_t)count) why = "wrong number of files in the set";
-    for (int i = 0; !why && i < count; i++)
+    for (int i = 0, t = 0; !why && i < count; i++) {
         if (gguf_file_n_tensors(set, (uint32_t)i) != per_file[i]) why = "wrong tensors per file";
+        for (int64_t j = 0; !why && j < per_file[i]; j++, t++)
+            if (gguf_tensor(set, t)->file_index != (uint32_t)i) why = "a tensor's file_index is not its file";
+    }
     if (!why) why = same_tensors(orig, set);
     if (!why) why = same_kvs_plus_split(orig, set, count);
     gguf_close(set);

@@ -379,9 +379,10 @@ static void rollback_shards(shard *s, int n)
     }
 }
 
-/* Phase 1 for shard k: open its temp file, write metadata and infos, copy its tensor data. */
-static int write_shard(const options *o, gguf_file *f, shard *s, int k, int n, cli_progress *pr,
-                       uint64_t *done)
+/* Phase 1 for shard k: open its temp file, write metadata and infos, copy its tensor data
+ * (tensor i of f lives in input file src[i]). */
+static int write_shard(const options *o, gguf_file *f, const uint32_t *src, shard *s, int k, int n,
+                       cli_progress *pr, uint64_t *done)
 {
     shard *sh = &s[k];
     gguf_error err;
@@ -408,7 +409,7 @@ static int write_shard(const options *o, gguf_file *f, shard *s, int k, int n, c
     if (gguf_writer_begin_data(w) < 0) goto fail;
     for (int64_t i = sh->first; i < sh->first + sh->n; i++) {
         const gguf_tensor_info *t = gguf_tensor(f, i);
-        if (copy_tensor(w, gguf_file_fd(f, t->file_index), t, pr, done) < 0) goto fail;
+        if (copy_tensor(w, gguf_file_fd(f, src[i]), t, pr, done) < 0) goto fail;
         gguf_release(f, t);
     }
     return 0;
@@ -426,6 +427,7 @@ static int do_split(const options *o)
 
     int rc = CLI_FAIL, n = 0;
     shard *s = NULL;
+    uint32_t *src = NULL;
     if (check_alignment(f, o->in)) goto out;
     if (gguf_n_tensors(f) > INT32_MAX) {
         cli_error("'%s': %" PRId64 " tensors do not fit split.tensors.count (i32)", o->in, gguf_n_tensors(f));
@@ -449,11 +451,18 @@ static int do_split(const options *o)
         if (check_output(s[k].path, o->force, &f, 1)) goto out;
     if (ensure_fds((uint64_t)n + gguf_n_files(f) + 32)) goto out;
 
+    /* which input file each tensor's data is in: tensors come in file order, so file j holds
+     * the gguf_file_n_tensors(f, j) tensors after those of files 0..j-1 */
+    src = malloc((size_t)(gguf_n_tensors(f) ? gguf_n_tensors(f) : 1) * sizeof *src);
+    if (!src) { cli_error("out of memory"); goto out; }
+    for (uint32_t j = 0, i = 0; j < gguf_n_files(f); j++)
+        for (int64_t c = 0; c < gguf_file_n_tensors(f, j) && i < gguf_n_tensors(f); c++) src[i++] = j;
+
     uint64_t total = 0, done = 0;
     for (int k = 0; k < n; k++) total += s[k].data_bytes;
     cli_progress *pr = cli_progress_new("split", total);
     for (int k = 0; k < n; k++) {
-        if (write_shard(o, f, s, k, n, pr, &done)) {
+        if (write_shard(o, f, src, s, k, n, pr, &done)) {
             cli_progress_done(pr);
             goto fail;
         }
@@ -476,6 +485,7 @@ static int do_split(const options *o)
 fail:
     rollback_shards(s, n);
 out:
+    free(src);
     free_shards(s, n);
     gguf_close(f);
     return rc;

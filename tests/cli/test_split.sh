@@ -17,16 +17,25 @@ ntensors() { py dump "$1" | sed -n 's/^n_tensors //p'; }
 no_leftovers() { ! ls "$T"/*.tmp "$T"/*/*.tmp >/dev/null 2>&1; }
 
 # ---------------------------------------------------------------- usage
+# expect_usage NAME REGEX CMD...: exit 2, "gguf-split: <REGEX>" then "Try 'gguf-split --help'."
+expect_usage() {
+    local n=$1 re=$2; shift 2; run "$@"
+    if [ "$rc" != 2 ]; then fail "$n" "exit $rc, wanted 2: $(head -c 300 "$T/.err")"
+    elif ! head -1 "$T/.err" | grep -Eq -- "^gguf-split: .*$re"; then fail "$n" "stderr '$(head -1 "$T/.err")' does not match /$re/"
+    elif [ "$(sed -n 2p "$T/.err")" != "Try 'gguf-split --help'." ] || [ "$(grep -c '' "$T/.err")" != 2 ]; then
+        fail "$n" "stderr is not 2 lines ending in the --help hint: $(cat "$T/.err")"
+    else pass "$n"; fi
+}
 expect help 0 "$S" --help
 check help_stdout grep -q 'usage: gguf-split' "$T/.out"
-expect_err usage_noargs 2 'expected IN.gguf and OUT_PREFIX' "$S"
-expect_err usage_size_unit 2 'invalid --split-max-size' "$S" --split-max-size 100 a.gguf out
-expect_err usage_size_zero 2 'invalid --split-max-size' "$S" --split-max-size 0M a.gguf out
-expect_err usage_tensors_zero 2 'invalid --split-max-tensors' "$S" --split-max-tensors 0 a.gguf out
-expect_err usage_both_modes 2 'not both' "$S" --split-max-tensors 2 --split-max-size 1M a.gguf out
-expect_err usage_both_ops 2 'not both' "$S" --split --merge a.gguf out
-expect_err usage_merge_mode 2 'only apply to --split' "$S" --merge --split-max-tensors 2 a.gguf out
-expect_err usage_unknown 2 "unknown option '--delete-splits'" "$S" --delete-splits a.gguf out
+expect_usage usage_noargs 'expected IN.gguf and OUT_PREFIX' "$S"
+expect_usage usage_size_unit 'invalid --split-max-size' "$S" --split-max-size 100 a.gguf out
+expect_usage usage_size_zero 'invalid --split-max-size' "$S" --split-max-size 0M a.gguf out
+expect_usage usage_tensors_zero 'invalid --split-max-tensors' "$S" --split-max-tensors 0 a.gguf out
+expect_usage usage_both_modes 'not both' "$S" --split-max-tensors 2 --split-max-size 1M a.gguf out
+expect_usage usage_both_ops 'not both' "$S" --split --merge a.gguf out
+expect_usage usage_merge_mode 'only apply to --split' "$S" --merge --split-max-tensors 2 a.gguf out
+expect_usage usage_unknown "unknown option '--delete-splits'" "$S" --delete-splits a.gguf out
 expect_err missing_input 1 "nonexistent.gguf" "$S" "$T/nonexistent.gguf" "$T/x"
 
 # ---------------------------------------------------------------- split by tensors
@@ -122,8 +131,11 @@ check merge_force_identical cmp "$T/in.gguf" "$T/f/merged.gguf"
 # never an input, --force or not
 expect_err merge_onto_shard 1 "overwrite an input" "$S" --merge --force "$T/f/out-00001-of-00003.gguf" "$T/f/out-00002-of-00003.gguf"
 check merge_onto_shard_kept test "$(ntensors "$T/f/out-00002-of-00003.gguf")" = 4
-cp "$T/f/out-00001-of-00003.gguf" "$T/f/x-00001-of-00001.gguf"
-expect_err split_onto_input 1 "overwrite an input" "$S" --force --split-max-tensors 100 "$T/f/x-00001-of-00001.gguf" "$T/f/x"
+"$S" --split-max-tensors 100 "$T/in.gguf" "$T/f/x" 2>/dev/null
+cp "$T/f/x-00001-of-00001.gguf" "$T/x.bak"
+expect_err split_onto_input 1 "x-00001-of-00001.gguf'?: output would overwrite an input" \
+    "$S" --force --split-max-tensors 100 "$T/f/x-00001-of-00001.gguf" "$T/f/x"
+check split_onto_input_kept cmp "$T/x.bak" "$T/f/x-00001-of-00001.gguf"
 check no_tmp_after_refusals no_leftovers
 
 # ---------------------------------------------------------------- inputs that already carry split keys
