@@ -14,7 +14,8 @@ nshards() { shards "$1" | grep -c ''; }
 set_tensors() { for f in $(shards "$1"); do py dump "$f" --no-offsets | grep '^tensor '; done; }
 kv_lines() { py dump "$1" | grep '^kv '; }
 ntensors() { py dump "$1" | sed -n 's/^n_tensors //p'; }
-no_leftovers() { ! ls "$T"/*.tmp "$T"/*/*.tmp >/dev/null 2>&1; }
+# no temp file anywhere under $T (the blocker directories of the failure cases are not files)
+no_leftovers() { [ -z "$(find "$T" -name '*.tmp' -type f)" ]; }
 
 # ---------------------------------------------------------------- usage
 # expect_usage NAME REGEX CMD...: exit 2, "gguf-split: <REGEX>" then "Try 'gguf-split --help'."
@@ -137,6 +138,18 @@ expect_err split_onto_input 1 "x-00001-of-00001.gguf'?: output would overwrite a
     "$S" --force --split-max-tensors 100 "$T/f/x-00001-of-00001.gguf" "$T/f/x"
 check split_onto_input_kept cmp "$T/x.bak" "$T/f/x-00001-of-00001.gguf"
 check no_tmp_after_refusals no_leftovers
+
+# ---------------------------------------------------------------- failures mid-run leave no partial set
+# shard 2's temp file cannot be created (a directory sits on its name): fails while writing
+mkdir -p "$T/w1/p-00002-of-00004.gguf.tmp/blocker"
+expect_err fail_writing 1 "p-00002-of-00004.gguf" "$S" --split-max-size 1M "$T/sz.gguf" "$T/w1/p"
+check fail_writing_no_shards test "$(ls "$T/w1")" = "p-00002-of-00004.gguf.tmp"
+# shard 3 cannot be renamed into place (a directory has its name; --force lets the run start):
+# shards 1 and 2 are already renamed by then and must be removed again
+mkdir -p "$T/w2/p-00003-of-00004.gguf/blocker"
+expect_err fail_renaming 1 "p-00003-of-00004.gguf" "$S" --force --split-max-size 1M "$T/sz.gguf" "$T/w2/p"
+check fail_renaming_no_shards test "$(ls "$T/w2")" = "p-00003-of-00004.gguf"
+check fail_renaming_no_tmp test -z "$(ls "$T/w2" | grep tmp)"
 
 # ---------------------------------------------------------------- inputs that already carry split keys
 # a llama-gguf-split merge output (split.no=0, split.tensors.count, split.count=0 at the end)
