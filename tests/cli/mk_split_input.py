@@ -15,6 +15,11 @@
       Re-emit IN with changes: --order py puts the split keys in gguf-py's order (no, count,
       tensors.count) at the end, --order front moves them before every other KV; --set changes or
       adds a KV (TYPE u16/i32/u32/str); --rename renames a tensor. Tensor data is copied.
+  mk_split_input.py llama-shards IN PREFIX N1 N2 ...
+      The shards llama-gguf-split writes for IN when its split rule puts N1, N2, ... tensors into
+      the shards (FORMATS.md 4.3): first shard = IN's KVs (old split.* dropped) + split.no u16,
+      split.tensors.count i32, split.count u16; later shards only those three; tensor infos with
+      ggml_n_dims (trailing 1s dropped), data padded to 32. For byte comparison with gguf-split.
 """
 import hashlib
 import random
@@ -270,10 +275,32 @@ def cmd_rewrite(args):
     g.write(dst)
 
 
+def cmd_llama_shards(args):
+    src, prefix, counts = args[0], args[1], [int(x) for x in args[2:]]
+    g = load(src)
+    if sum(counts) != len(g.tensors):
+        raise SystemExit('counts add up to %d, input has %d tensors' % (sum(counts), len(g.tensors)))
+    first = 0
+    for i, n in enumerate(counts):
+        o = Gguf()
+        if i == 0:
+            o.kvs = [kv for kv in g.kvs if kv[0] not in SPLIT_KEYS]
+        o.kvs += [('split.no', T_U16, i), ('split.tensors.count', T_I32, len(g.tensors)),
+                  ('split.count', T_U16, len(counts))]
+        for ti in g.tensors[first:first + n]:
+            ne = list(ti['ne'])
+            while len(ne) > 1 and ne[-1] == 1:
+                ne.pop()
+            o.tensors.append(dict(ti, ne=ne))
+        first += n
+        o.write('%s-%05d-of-%05d.gguf' % (prefix, i + 1, len(counts)))
+
+
 def main():
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
-    cmd = {'make': cmd_make, 'dump': cmd_dump, 'rewrite': cmd_rewrite}.get(sys.argv[1])
+    cmd = {'make': cmd_make, 'dump': cmd_dump, 'rewrite': cmd_rewrite,
+           'llama-shards': cmd_llama_shards}.get(sys.argv[1])
     if not cmd:
         raise SystemExit(__doc__)
     try:

@@ -57,6 +57,15 @@ check later_shard_kvs_3 test "$(kv_lines "$T/a/out-00003-of-00003.gguf" | head -
 py dump "$T/in.gguf" --no-offsets | grep '^tensor ' >"$T/want_t"
 set_tensors "$T/a/out" >"$T/got_t"
 check tensors_unchanged cmp -s "$T/want_t" "$T/got_t"
+# byte for byte what llama-gguf-split writes (an independent Python rendering of FORMATS.md 4.3)
+same_as_llama() {  # same_as_llama PREFIX IN COUNTS...: every shard of PREFIX equals the Python one
+    local pfx=$1 in=$2; shift 2
+    rm -rf "$T/ll"; mkdir "$T/ll"
+    py llama-shards "$in" "$T/ll/x" "$@" || return 1
+    [ "$(ls "$T/ll" | wc -l)" = "$(nshards "$pfx")" ] || return 1
+    for f in "$T"/ll/x-*; do cmp "$f" "$pfx${f##*/x}" || return 1; done
+}
+check split_tensors_bytes same_as_llama "$T/a/out" "$T/in.gguf" 4 4 2
 check no_tmp_after_split no_leftovers
 expect merge_roundtrip 0 "$S" --merge "$T/a/out-00001-of-00003.gguf" "$T/a/merged.gguf"
 check merge_identical cmp "$T/in.gguf" "$T/a/merged.gguf"
@@ -81,6 +90,7 @@ check dry_run_writes_nothing test -z "$(ls -A "$T/s")"
 check dry_run_plan_lines test "$(grep -c 'tensors,' "$T/plan")" = 4
 expect split_size 0 "$S" --split-max-size 1M "$T/sz.gguf" "$T/s/p"
 check split_size_counts test "$(for f in $(shards "$T/s/p"); do ntensors "$f"; done | tr '\n' ' ')" = "2 1 1 2 "
+check split_size_bytes same_as_llama "$T/s/p" "$T/sz.gguf" 2 1 1 2
 # the dry-run plan named exactly these files with exactly these sizes
 for f in $(shards "$T/s/p"); do echo "$f: $(ntensors "$f") tensors, $(stat -c %s "$f") bytes"; done >"$T/actual"
 check dry_run_plan_exact cmp -s <(grep 'tensors,' "$T/plan") "$T/actual"
@@ -106,6 +116,7 @@ check split_first_too_big_no_output test -z "$(ls -A "$T/b")"
 mkdir "$T/n"
 expect no_tensor_first 0 "$S" --no-tensor-first-split --split-max-tensors 4 "$T/in.gguf" "$T/n/q"
 check no_tensor_first_counts test "$(for f in $(shards "$T/n/q"); do ntensors "$f"; done | tr '\n' ' ')" = "0 4 4 2 "
+check no_tensor_first_bytes same_as_llama "$T/n/q" "$T/in.gguf" 0 4 4 2
 { kv_lines "$T/in.gguf"; printf 'kv split.no u16 0\nkv split.tensors.count i32 10\nkv split.count u16 4\n'; } >"$T/wantn"
 check no_tensor_first_kvs cmp -s "$T/wantn" <(kv_lines "$T/n/q-00001-of-00004.gguf")
 expect merge_no_tensor_first 0 "$S" --merge "$T/n/q-00001-of-00004.gguf" "$T/n/merged.gguf"
@@ -157,6 +168,7 @@ py make "$T/lm.gguf" --merged-keys 100 160 33 64 48 8 1000 17 320 5
 mkdir "$T/k"
 expect split_merged_input 0 "$S" --split-max-tensors 4 "$T/lm.gguf" "$T/k/o"
 check split_merged_input_kvs cmp -s "$T/want1" <(kv_lines "$T/k/o-00001-of-00003.gguf")
+check split_merged_input_bytes same_as_llama "$T/k/o" "$T/lm.gguf" 4 4 2
 expect merge_merged_input 0 "$S" --merge "$T/k/o-00001-of-00003.gguf" "$T/k/merged.gguf"
 check merge_merged_input_identical cmp "$T/in.gguf" "$T/k/merged.gguf"
 expect_err merge_of_merged 1 "lm.gguf'?: split.count is 0" "$S" --merge "$T/lm.gguf" "$T/k/x.gguf"
@@ -222,11 +234,14 @@ expect_err merge_count_vs_name 1 "out-00001-of-00004.gguf'?: name does not end i
 check merge_wrong_first_no_output test ! -e "$T/x/merged.gguf"
 
 # ---------------------------------------------------------------- real llama-quantize outputs
-for g in fallback-q80 edge-q4km; do
+# FILE:COUNTS - the tensors per shard of --split-max-tensors 2 (6 and 3 tensors)
+for gc in "fallback-q80:2 2 2" "edge-q4km:2 1"; do
+    g=${gc%%:*} counts=${gc#*:}
     mkdir "$T/g_$g"
     expect real_split_$g 0 "$S" --split-max-tensors 2 "$TD/golden-quant/$g.gguf" "$T/g_$g/p"
     py dump "$TD/golden-quant/$g.gguf" --no-offsets | grep '^tensor ' >"$T/want_$g"
     check real_tensors_$g cmp -s "$T/want_$g" <(set_tensors "$T/g_$g/p")
+    check real_bytes_$g same_as_llama "$T/g_$g/p" "$TD/golden-quant/$g.gguf" $counts
     first=$(shards "$T/g_$g/p" | head -1)
     expect real_merge_$g 0 "$S" --merge "$first" "$T/g_$g/merged.gguf"
     check real_roundtrip_$g cmp "$TD/golden-quant/$g.gguf" "$T/g_$g/merged.gguf"
