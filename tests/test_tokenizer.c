@@ -98,27 +98,36 @@ static vtok *tok_json(void)
  * with a separator, so there are 46 inputs (llama.cpp's test-tokenizer-0 reads it the same way). They
  * are tokenized as it does: common_tokenize(text, add_special=false, parse_special=false), no BOS. */
 typedef struct vec { char *text; size_t len; int32_t *ids; size_t n; } vec;
-static vec g_vec[64];
-static int g_nvec = -1;
+typedef struct vecset { vec *v; int n; bool loaded; } vecset;
+static vecset g_vec, g_rnd;
 
-static int load_vectors(void)
+/* Read <testdata>/vocab-tests/<name>.inp/.out into vs (once). Returns the number of vectors. */
+static int load_vectors_from(vecset *vs, const char *name)
 {
-    if (g_nvec >= 0) return g_nvec;
+    if (vs->loaded) return vs->n;
+    vs->loaded = true;
     char p[4096];
     size_t il, ol;
-    char *inp = read_all(th_path(p, "%s/vocab-tests/qwen2.inp", th_testdata()), &il);
-    char *out = read_all(th_path(p, "%s/vocab-tests/qwen2.out", th_testdata()), &ol);
-    if (!inp || !out) { free(inp); free(out); return g_nvec = 0; }
+    char *inp = read_all(th_path(p, "%s/vocab-tests/%s.inp", th_testdata(), name), &il);
+    char *out = read_all(th_path(p, "%s/vocab-tests/%s.out", th_testdata(), name), &ol);
+    if (!inp || !out) { free(inp); free(out); return 0; }
     static const char sep[] = "\n__ggml_vocab_test__\n";
-    int n = 0;
+    int cap = 64, n = 0;
+    vs->v = calloc((size_t)cap, sizeof *vs->v);
     size_t pos = 0;
-    while (pos < il && n < 64) {
+    while (vs->v && pos < il) {
+        if (n == cap) {
+            vec *q = realloc(vs->v, 2 * (size_t)cap * sizeof *q);
+            if (!q) break;
+            memset(q + cap, 0, (size_t)cap * sizeof *q);
+            vs->v = q; cap *= 2;
+        }
         char *next = memmem(inp + pos, il - pos, sep, sizeof sep - 1);
         size_t end = next ? (size_t)(next - inp) : il;
-        g_vec[n].len = end - pos;
-        g_vec[n].text = malloc(end - pos + 1);
-        memcpy(g_vec[n].text, inp + pos, end - pos);
-        g_vec[n].text[end - pos] = 0;
+        vs->v[n].len = end - pos;
+        vs->v[n].text = malloc(end - pos + 1);
+        memcpy(vs->v[n].text, inp + pos, end - pos);
+        vs->v[n].text[end - pos] = 0;
         n++;
         if (!next) break;
         pos = end + sizeof sep - 1;
@@ -129,42 +138,45 @@ static int load_vectors(void)
         char *nl = memchr(line, '\n', (size_t)(out + ol - line));
         if (!nl) { n = k; break; }
         *nl = 0;
-        g_vec[k].ids = malloc(sizeof(int32_t) * (strlen(line) / 2 + 1));
-        g_vec[k].n = 0;
-        char *s = line, *e;
+        vs->v[k].ids = malloc(sizeof(int32_t) * (strlen(line) / 2 + 1));
+        vs->v[k].n = 0;
+        char *q = line, *e;
         for (;;) {
-            long v = strtol(s, &e, 10);
-            if (e == s) break;
-            g_vec[k].ids[g_vec[k].n++] = (int32_t)v;
-            s = e;
+            long v = strtol(q, &e, 10);
+            if (e == q) break;
+            vs->v[k].ids[vs->v[k].n++] = (int32_t)v;
+            q = e;
         }
         line = nl + 1;
     }
     free(inp);
     free(out);
-    return g_nvec = n;
+    return vs->n = n;
 }
 
+static int load_vectors(void) { return load_vectors_from(&g_vec, "qwen2"); }
+
 /* Encode every vector; returns how many match exactly, and names the first mismatch. */
-static int run_vectors(const vtok *t, char *why, size_t whylen)
+static int run_vectors(const vtok *t, const vecset *vs, char *why, size_t whylen)
 {
     int ok = 0;
     why[0] = 0;
-    for (int k = 0; k < g_nvec; k++) {
+    for (int k = 0; k < vs->n; k++) {
+        const vec *x = &vs->v[k];
         int32_t *ids; size_t n;
         gguf_error err;
-        if (vtok_encode(t, g_vec[k].text, g_vec[k].len, false, &ids, &n, &err)) {
+        if (vtok_encode(t, x->text, x->len, false, &ids, &n, &err)) {
             if (!why[0]) snprintf(why, whylen, "vector %d: %.300s", k, err.msg);
             continue;
         }
-        bool same = n == g_vec[k].n && (n == 0 || !memcmp(ids, g_vec[k].ids, n * sizeof *ids));
+        bool same = n == x->n && (n == 0 || !memcmp(ids, x->ids, n * sizeof *ids));
         if (same) ok++;
         else if (!why[0]) {
-            int o = snprintf(why, whylen, "vector %d '%.40s': got", k, g_vec[k].text);
+            int o = snprintf(why, whylen, "vector %d '%.40s': got", k, x->text);
             for (size_t i = 0; i < n && i < 12 && o < (int)whylen; i++) o += snprintf(why + o, whylen - o, " %d", ids[i]);
             if (o < (int)whylen) o += snprintf(why + o, whylen - o, " want");
-            for (size_t i = 0; i < g_vec[k].n && i < 12 && o < (int)whylen; i++)
-                o += snprintf(why + o, whylen - o, " %d", g_vec[k].ids[i]);
+            for (size_t i = 0; i < x->n && i < 12 && o < (int)whylen; i++)
+                o += snprintf(why + o, whylen - o, " %d", x->ids[i]);
         }
         free(ids);
     }
@@ -188,8 +200,22 @@ TEST(vectors_from_json)
     CHECK_EQ_INT(load_vectors(), 46);
     CHECK_EQ_INT(vtok_n_vocab(t), 151669);
     char why[512];
-    int ok = run_vectors(t, why, sizeof why);
+    int ok = run_vectors(t, &g_vec, why, sizeof why);
     CHECK_MSG(ok == 46, "%d/46 vectors match; first mismatch: %.400s", ok, why);
+}
+
+/* 400 random mixed-script inputs tokenized by the independent Python reference
+ * (tests/ref/gen_random_vectors.py): contractions in odd case, many digit systems, decomposed
+ * accents, jamo, emoji ZWJ sequences, CR/LF/tab runs, Unicode spaces, punctuation clusters. */
+TEST(random_vectors_from_python_reference)
+{
+    vtok *t = tok_json();
+    CHECK(t);
+    int n = load_vectors_from(&g_rnd, "qwen2-random");
+    CHECK_MSG(n >= 300, "only %d random vectors", n);
+    char why[512];
+    int ok = run_vectors(t, &g_rnd, why, sizeof why);
+    CHECK_MSG(ok == n, "%d/%d random vectors match; first mismatch: %.400s", ok, n, why);
 }
 
 TEST(vocab_lookup)
@@ -311,11 +337,11 @@ TEST(decode_roundtrip_vectors)
     vtok *t = tok_json();
     CHECK(t);
     CHECK_EQ_INT(load_vectors(), 46);
-    for (int k = 0; k < g_nvec; k++) {
+    for (int k = 0; k < g_vec.n; k++) {
         char *out; size_t len;
         gguf_error err;
-        CHECK_EQ_INT(vtok_decode(t, g_vec[k].ids, g_vec[k].n, &out, &len, &err), 0);
-        CHECK_MSG(len == g_vec[k].len && !memcmp(out, g_vec[k].text, len), "vector %d decodes to '%.200s'", k, out);
+        CHECK_EQ_INT(vtok_decode(t, g_vec.v[k].ids, g_vec.v[k].n, &out, &len, &err), 0);
+        CHECK_MSG(len == g_vec.v[k].len && !memcmp(out, g_vec.v[k].text, len), "vector %d decodes to '%.200s'", k, out);
         free(out);
     }
     int32_t bad[2] = { 9707, 151669 };
@@ -480,7 +506,7 @@ TEST(vectors_from_gguf)
     size_t len;
     CHECK(vtok_token(tg, 151935, &len) && len == 12 && !memcmp(vtok_token(tg, 151935, NULL), "[PAD151935]", 11));
     char why[512];
-    int ok = run_vectors(tg, why, sizeof why);
+    int ok = run_vectors(tg, &g_vec, why, sizeof why);
     if (ok != 46) vtok_free(tg);
     CHECK_MSG(ok == 46, "%d/46 vectors match from GGUF; first mismatch: %.400s", ok, why);
     /* the same ids as tokenizer.json on text with added tokens and NFC work too */
@@ -521,7 +547,11 @@ static void cleanup(void) __attribute__((destructor));
 static void cleanup(void)
 {
     vtok_free(g_json);
-    for (int k = 0; k < 64; k++) { free(g_vec[k].text); free(g_vec[k].ids); }
+    vecset *sets[2] = { &g_vec, &g_rnd };
+    for (int i = 0; i < 2; i++) {
+        for (int k = 0; k < sets[i]->n; k++) { free(sets[i]->v[k].text); free(sets[i]->v[k].ids); }
+        free(sets[i]->v);
+    }
 }
 
 TH_MAIN()
