@@ -880,18 +880,49 @@ static int vtok__split_added(const vtok *t, const char *text, size_t len, bool p
     return 0;
 }
 
-/* NFC of a span; *out is either the input (ASCII-only, nothing to do) or a malloc'ed copy (*owned). */
-static int vtok__nfc(const char *s, size_t len, const unsigned char **out, size_t *olen, unsigned char **owned)
+/* NFC of a span; *out is either the input (ASCII only: nothing to do) or a malloc'ed copy (*owned).
+ * Only the stretches around non-ASCII bytes go through utf8proc: a cut just before an ASCII
+ * character is always safe for NFC (ASCII characters are stable starters and never the second
+ * half of a canonical composition), so NFC(text) is the concatenation of NFC(piece) over pieces
+ * that start at ASCII characters. Each non-ASCII run is normalised together with the ASCII
+ * character before it (an 'e' may take a following U+0301). */
+static int vtok__nfc(const char *text, size_t len, const unsigned char **out, size_t *olen, unsigned char **owned)
 {
+    const unsigned char *s = (const unsigned char *)text;
     *owned = NULL;
     size_t i = 0;
-    while (i < len && !((unsigned char)s[i] & 0x80)) i++;
-    if (i == len) { *out = (const unsigned char *)s; *olen = len; return 0; }
-    utf8proc_uint8_t *dst = NULL;
-    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst,
-                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-    if (r < 0) { free(dst); return r == UTF8PROC_ERROR_NOMEM ? GGUF_E_NOMEM : GGUF_E_STRING; }
-    *out = dst; *olen = (size_t)r; *owned = dst;
+    while (i < len && s[i] < 0x80) i++;
+    if (i == len) { *out = s; *olen = len; return 0; }
+    size_t cap = len + len / 4 + 16, n = 0;
+    unsigned char *o = malloc(cap);
+    if (!o) return GGUF_E_NOMEM;
+    size_t pos = 0; /* s[0, pos) has been emitted */
+    while (pos < len) {
+        size_t a = pos;
+        while (a < len && s[a] < 0x80) a++;          /* ASCII run [pos, a) */
+        if (a == len) { memcpy(o + n, s + pos, len - pos); n += len - pos; break; }
+        size_t start = a > pos ? a - 1 : a;          /* keep the ASCII character before the run */
+        memcpy(o + n, s + pos, start - pos);
+        n += start - pos;
+        size_t b = a;
+        while (b < len && s[b] >= 0x80) b++;         /* non-ASCII run [a, b) */
+        utf8proc_uint8_t *d = NULL;
+        utf8proc_ssize_t r = utf8proc_map(s + start, (utf8proc_ssize_t)(b - start), &d,
+                                          UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (r < 0) { free(d); free(o); return r == UTF8PROC_ERROR_NOMEM ? GGUF_E_NOMEM : GGUF_E_STRING; }
+        if (n + (size_t)r + (len - b) > cap) {
+            size_t nc = cap * 2;
+            while (nc < n + (size_t)r + (len - b)) nc *= 2;
+            unsigned char *q = realloc(o, nc);
+            if (!q) { free(d); free(o); return GGUF_E_NOMEM; }
+            o = q; cap = nc;
+        }
+        memcpy(o + n, d, (size_t)r);
+        n += (size_t)r;
+        free(d);
+        pos = b;
+    }
+    *out = o; *olen = n; *owned = o;
     return 0;
 }
 
