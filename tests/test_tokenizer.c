@@ -391,17 +391,23 @@ static uint64_t fnv_ids(const int32_t *ids, size_t n)
     return h;
 }
 
+/* WikiText-2 test split, inflated into TH_TMP once; malloc'ed copy. */
+static char *wiki_text(size_t *len)
+{
+    char src[4096], dst[4096];
+    snprintf(src, sizeof src, "%s/wikitext-2/wiki.test.raw.gz", th_testdata());
+    snprintf(dst, sizeof dst, "%s/wiki.test.raw", th_tmp());
+    if (gunzip_to(src, dst)) return NULL;
+    return read_all(dst, len);
+}
+
 TEST(wikitext2)
 {
     vtok *t = tok_json();
     CHECK(t);
-    char src[4096], dst[4096];
-    snprintf(src, sizeof src, "%s/wikitext-2/wiki.test.raw.gz", th_testdata());
-    snprintf(dst, sizeof dst, "%s/wiki.test.raw", th_tmp());
-    CHECK_MSG(gunzip_to(src, dst) == 0, "cannot inflate %.200s", src);
     size_t len;
-    char *text = read_all(dst, &len);
-    CHECK(text);
+    char *text = wiki_text(&len);
+    CHECK_MSG(text, "cannot inflate testdata/wikitext-2/wiki.test.raw.gz");
     CHECK_EQ_INT(len, 1290590);
     int32_t *ids, *ids1; size_t n, n1;
     gguf_error err;
@@ -504,11 +510,28 @@ TEST(vectors_from_gguf)
     CHECK_MSG(tg, "vtok_from_gguf: %.400s", err.msg);
     CHECK_EQ_INT(vtok_n_vocab(tg), 151936);
     size_t len;
-    CHECK(vtok_token(tg, 151935, &len) && len == 12 && !memcmp(vtok_token(tg, 151935, NULL), "[PAD151935]", 11));
+    CHECK(vtok_token(tg, 151935, &len) && len == 11 && !memcmp(vtok_token(tg, 151935, NULL), "[PAD151935]", 11));
     char why[512];
     int ok = run_vectors(tg, &g_vec, why, sizeof why);
     if (ok != 46) vtok_free(tg);
     CHECK_MSG(ok == 46, "%d/46 vectors match from GGUF; first mismatch: %.400s", ok, why);
+    int nr = load_vectors_from(&g_rnd, "qwen2-random");
+    ok = run_vectors(tg, &g_rnd, why, sizeof why);
+    if (ok != nr) vtok_free(tg);
+    CHECK_MSG(ok == nr, "%d/%d random vectors match from GGUF; first mismatch: %.400s", ok, nr, why);
+    /* WikiText-2: the same ids as from tokenizer.json */
+    size_t wl;
+    char *wt = wiki_text(&wl);
+    if (!wt) vtok_free(tg);
+    CHECK(wt);
+    int32_t *wa, *wb; size_t nwa, nwb;
+    int rwa = vtok_encode(tj, wt, wl, false, &wa, &nwa, &err);
+    int rwb = vtok_encode(tg, wt, wl, false, &wb, &nwb, &err);
+    free(wt);
+    bool same = rwa == 0 && rwb == 0 && nwa == nwb && !memcmp(wa, wb, nwa * sizeof *wa);
+    free(wa); free(wb);
+    if (!same) vtok_free(tg);
+    CHECK_MSG(same, "WikiText-2 ids differ between tokenizer.json and GGUF");
     /* the same ids as tokenizer.json on text with added tokens and NFC work too */
     static const char s[] = "<|im_start|>system\nA\xcc\x88pfel <think>\xe6\x88\x91\xe6\x83\xb3</think><|im_end|>";
     int32_t *a, *b; size_t na, nb;
@@ -540,6 +563,55 @@ TEST(gguf_refuses_other_tokenizers)
         CHECK(t == NULL);
         CHECK_EQ_INT(err.code, GGUF_E_TYPE);
         CHECK_MSG(strstr(err.msg, cases[i].want) && strstr(err.msg, "other-"), "message: %.400s", err.msg);
+    }
+}
+
+/* A tiny GGUF with the given tokenizer keys, for the loader's error paths. */
+enum { BAD_NO_MERGES, BAD_TYPE_U32, BAD_TYPE_COUNT, BAD_TOKENS_NOT_STR, BAD_NO_BYTES };
+
+static int write_bad_gguf(const char *path, int variant)
+{
+    gguf_error err;
+    gguf_writer *w = gguf_writer_open(path, GGUF_W_FORCE | GGUF_W_NOSYNC, &err);
+    if (!w) return -1;
+    gguf_str toks[3] = { { "a", 1 }, { "b", 1 }, { "ab", 2 } };
+    gguf_str merges[1] = { { "a b", 3 } };
+    int32_t types[3] = { 1, 1, 1 };
+    uint32_t utypes[3] = { 1, 1, 1 };
+    int rc = gguf_writer_kv_str(w, "tokenizer.ggml.model", "gpt2", 4) |
+             gguf_writer_kv_str(w, "tokenizer.ggml.pre", "qwen2", 5);
+    if (variant == BAD_TOKENS_NOT_STR) rc |= gguf_writer_kv_arr(w, "tokenizer.ggml.tokens", GGUF_KV_INT32, types, 3);
+    else rc |= gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", toks, 3);
+    if (variant == BAD_TYPE_U32) rc |= gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", GGUF_KV_UINT32, utypes, 3);
+    else rc |= gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", GGUF_KV_INT32, types, variant == BAD_TYPE_COUNT ? 2 : 3);
+    if (variant != BAD_NO_MERGES) rc |= gguf_writer_kv_arr_str(w, "tokenizer.ggml.merges", merges, 1);
+    rc |= gguf_writer_begin_data(w);
+    if (rc) { gguf_writer_abort(w); return -1; }
+    return gguf_writer_finish(w, &err) ? -1 : 0;
+}
+
+TEST(gguf_loader_errors)
+{
+    static const struct { int variant, code; const char *want; } cases[] = {
+        { BAD_NO_MERGES, GGUF_E_NOT_FOUND, "tokenizer.ggml.merges" },
+        { BAD_TYPE_U32, GGUF_E_WRONG_TYPE, "tokenizer.ggml.token_type" },
+        { BAD_TYPE_COUNT, GGUF_E_COUNT, "token_type has 2 entries" },
+        { BAD_TOKENS_NOT_STR, GGUF_E_WRONG_TYPE, "tokenizer.ggml.tokens" },
+        { BAD_NO_BYTES, GGUF_E_NOT_FOUND, "no token for byte 0x00" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char p[4096];
+        th_path(p, "%s/bad-%zu.gguf", th_tmp(), i);
+        CHECK(write_bad_gguf(p, cases[i].variant) == 0);
+        gguf_error err;
+        gguf_file *f = gguf_open(p, &err);
+        CHECK_MSG(f, "gguf_open: %.400s", err.msg);
+        vtok *t = vtok_from_gguf(f, &err);
+        gguf_close(f);
+        vtok_free(t);
+        CHECK_MSG(t == NULL, "case %zu accepted", i);
+        CHECK_MSG(err.code == cases[i].code && strstr(err.msg, cases[i].want) && strstr(err.msg, "bad-"),
+                  "case %zu: code %d, message '%.400s'", i, err.code, err.msg);
     }
 }
 
