@@ -332,6 +332,35 @@ TEST(nfc_normalization)
     free(a); free(b);
 }
 
+/* Long runs of one class (one huge pre-token word, or a huge whitespace run) must neither blow
+ * up nor change bytes: BPE is O(n log n) per word and the regex does not recurse per character. */
+TEST(long_runs_roundtrip)
+{
+    vtok *t = tok_json();
+    CHECK(t);
+    static const char *unit[] = { "a", "ab", " ", "\n", "!", "\xe6\x88\x91", "7", "\r\n", " \t", "\xc3\xa9" };
+    const size_t target = 120000;
+    char *buf = malloc(target + 8);
+    CHECK(buf);
+    for (size_t u = 0; u < sizeof unit / sizeof *unit; u++) {
+        size_t ul = strlen(unit[u]), n = 0;
+        while (n + ul <= target) { memcpy(buf + n, unit[u], ul); n += ul; }
+        int32_t *ids; size_t ni;
+        gguf_error err;
+        int rc = vtok_encode(t, buf, n, false, &ids, &ni, &err);
+        if (rc) free(buf);
+        CHECK_MSG(rc == 0, "unit %zu: %.400s", u, err.msg);
+        char *out; size_t ol;
+        rc = vtok_decode(t, ids, ni, &out, &ol, &err);
+        bool same = rc == 0 && ol == n && !memcmp(out, buf, n);
+        free(ids); free(out);
+        if (!same) free(buf);
+        CHECK_MSG(same, "unit %zu: round trip differs", u);
+        CHECK(ni > 0 && ni <= n);
+    }
+    free(buf);
+}
+
 TEST(decode_roundtrip_vectors)
 {
     vtok *t = tok_json();

@@ -351,6 +351,11 @@ vtok *vtok_from_gguf(const gguf_file *f, gguf_error *err)
     size_t max_tok = 0;
     for (uint64_t i = 0; i < n; i++) {
         gguf_str s = gguf_kv_arr_str(f, k_tokens, i);
+        if (s.len > UINT32_MAX) {
+            gguf_error_set(err, GGUF_E_STRING, UINT64_MAX, "'%s': tokenizer.ggml.tokens[%llu] is %llu bytes long", src,
+                           (unsigned long long)i, (unsigned long long)s.len);
+            goto fail;
+        }
         if (vtok__arena_add(t, s.ptr, s.len, &t->tok_off[i], err)) goto fail;
         t->tok_len[i] = (uint32_t)s.len;
         if (s.len > max_tok) max_tok = s.len;
