@@ -320,6 +320,23 @@ TEST(special_tokens)
     free(out); free(a); free(b); free(c);
 }
 
+/* A vtok is read-only after load: many threads encoding at once get the single-thread ids. */
+TEST(concurrent_encode)
+{
+    vtok *t = tok_json();
+    CHECK(t);
+    CHECK_EQ_INT(load_vectors_from(&g_rnd, "qwen2-random") > 0, 1);
+    int bad = 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(4) schedule(dynamic, 1) reduction(+ : bad)
+#endif
+    for (int rep = 0; rep < 8; rep++) {
+        char why[512];
+        if (run_vectors(t, &g_rnd, why, sizeof why) != g_rnd.n) bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 TEST(nfc_normalization)
 {
     vtok *t = tok_json();
