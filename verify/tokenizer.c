@@ -62,6 +62,7 @@ struct vtok {
     uint8_t     added_first[256];  /* 1 if some added token starts with this byte */
 
     pcre2_code *re;
+    bool        re_is_qwen2;       /* the boundary rule of vtok__next_cut holds: chunks may run in parallel */
 };
 
 /* ------------------------------------------------------------------ GPT-2 byte <-> unicode */
@@ -262,6 +263,7 @@ static int vtok__finish(vtok *t, const char *src, const char *pattern, size_t pa
     }
     qsort(t->added, (size_t)t->n_added, sizeof *t->added, vtok__cmp_added);
 
+    t->re_is_qwen2 = pattern_len == sizeof vtok__qwen2_regex - 1 && !memcmp(pattern, vtok__qwen2_regex, pattern_len);
     int ec; PCRE2_SIZE eo;
     t->re = pcre2_compile((PCRE2_SPTR)pattern, pattern_len, PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
     if (!t->re) {
@@ -644,7 +646,7 @@ typedef struct vtok_state {
     /* BPE scratch */
     int32_t         *sid, *snext, *sprev;
     size_t           scap;
-    vtok_heap_ent   *heap;  size_t heap_cap;
+    vtok_heap_ent   *heap;      /* 2 * scap entries */
     pcre2_match_data *md;
 } vtok_state;
 
@@ -713,6 +715,7 @@ static int vtok__bpe(vtok_state *s, const unsigned char *w, size_t n, vtok_buf *
 {
     const vtok *t = s->t;
     if (n == 1) return vtok__push(dst, &t->byte_id[w[0]], 1);
+    if (n > INT32_MAX / 2) return GGUF_E_COUNT; /* symbol indices are int32 */
     if (n > s->scap) {
         size_t cap = n < 64 ? 64 : n;
         int32_t *a = realloc(s->sid, cap * sizeof *a); if (!a) return GGUF_E_NOMEM; s->sid = a;
@@ -804,6 +807,13 @@ static int vtok__word(vtok_state *s, const unsigned char *w, size_t n)
     return 0;
 }
 
+static int vtok__word_err(gguf_error *err, int rc, size_t n)
+{
+    if (rc == GGUF_E_COUNT)
+        return gguf_error_set(err, rc, UINT64_MAX, "a pre-token word of %zu bytes is too long for BPE", n);
+    return gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
+}
+
 /* Pre-tokenize subject[start, end) (subject is the whole NFC span, so look-arounds see the true
  * neighbours) and BPE every piece. Gaps between matches are pieces too (Isolated). */
 static int vtok__pretok(vtok_state *s, const unsigned char *subj, size_t subj_len, size_t start, size_t end,
@@ -824,16 +834,15 @@ static int vtok__pretok(vtok_state *s, const unsigned char *subj, size_t subj_le
             if (ms > end) ms = me = end;
             if (me > end) me = end; /* cannot happen at a certain boundary; keeps chunks disjoint */
         }
-        if (ms > pos && vtok__word(s, subj + pos, ms - pos))
-            return gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
+        if (ms > pos && (rc = vtok__word(s, subj + pos, ms - pos))) return vtok__word_err(err, rc, ms - pos);
         if (me > ms) {
-            if (vtok__word(s, subj + ms, me - ms)) return gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
+            if ((rc = vtok__word(s, subj + ms, me - ms))) return vtok__word_err(err, rc, me - ms);
             pos = me;
         } else if (ms < end) {
             /* empty match (no such alternative in Qwen2's regex): take one character as a piece */
             size_t k = ms + 1;
             while (k < end && (subj[k] & 0xC0) == 0x80) k++;
-            if (vtok__word(s, subj + ms, k - ms)) return gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
+            if ((rc = vtok__word(s, subj + ms, k - ms))) return vtok__word_err(err, rc, k - ms);
             pos = k;
         } else {
             pos = end;
@@ -974,7 +983,7 @@ static int vtok__encode(const vtok *t, const char *text, size_t len, bool parse_
 #else
         nt = 1;
 #endif
-        if (sl < (1u << 16)) nt = 1;
+        if (sl < (1u << 16) || !t->re_is_qwen2) nt = 1;
         size_t nchunk = nt > 1 ? (size_t)nt : 1;
         size_t *cut = malloc((nchunk + 1) * sizeof *cut);
         vtok_state *st = calloc(nchunk, sizeof *st);
