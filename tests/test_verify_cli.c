@@ -18,6 +18,7 @@
 
 #include "th.h"
 #include "verify_gen.h"
+#include "verify_tokgen.h"
 #include "quant/quant.h"
 
 static const char *bin(void) { return th_env("TH_BIN", "build/bin"); }
@@ -86,68 +87,6 @@ static int gunzip_to(const char *src, const char *dst, size_t max)
 
 /* ---------------------------------------------------------------- tokenizer-bearing models */
 
-#define QWEN_VOCAB 151936
-
-/* Write tokenizer.ggml.* KVs of the Qwen2 tokenizer.json into w. */
-static int write_tokenizer(gguf_writer *w, const char *json_path)
-{
-    json_error_t je;
-    json_t *root = json_load_file(json_path, 0, &je);
-    if (!root) return -1;
-    json_t *model = json_object_get(root, "model"), *vocab = json_object_get(model, "vocab"),
-           *merges = json_object_get(model, "merges"), *added = json_object_get(root, "added_tokens");
-    char **tok = calloc(QWEN_VOCAB, sizeof *tok);
-    int32_t *type = calloc(QWEN_VOCAB, sizeof *type);
-    const char *key;
-    json_t *val;
-    json_object_foreach(vocab, key, val) {
-        json_int_t id = json_integer_value(val);
-        if (id >= 0 && id < QWEN_VOCAB) { tok[id] = strdup(key); type[id] = 1; }
-    }
-    size_t i;
-    json_array_foreach(added, i, val) {
-        json_int_t id = json_integer_value(json_object_get(val, "id"));
-        if (id < 0 || id >= QWEN_VOCAB) continue;
-        free(tok[id]);
-        tok[id] = strdup(json_string_value(json_object_get(val, "content")));
-        type[id] = json_is_true(json_object_get(val, "special")) ? 3 : 4;
-    }
-    gguf_str *ts = calloc(QWEN_VOCAB, sizeof *ts);
-    for (int id = 0; id < QWEN_VOCAB; id++) {
-        if (!tok[id]) {
-            char pad[32];
-            snprintf(pad, sizeof pad, "[PAD%d]", id);
-            tok[id] = strdup(pad);
-            type[id] = 5;
-        }
-        ts[id].ptr = tok[id];
-        ts[id].len = strlen(tok[id]);
-    }
-    size_t nm = json_array_size(merges);
-    gguf_str *ms = calloc(nm, sizeof *ms);
-    char **mbuf = calloc(nm, sizeof *mbuf);
-    json_array_foreach(merges, i, val) {
-        if (json_is_string(val)) mbuf[i] = strdup(json_string_value(val));
-        else {
-            const char *a = json_string_value(json_array_get(val, 0)), *b = json_string_value(json_array_get(val, 1));
-            mbuf[i] = malloc(strlen(a) + strlen(b) + 2);
-            sprintf(mbuf[i], "%s %s", a, b);
-        }
-        ms[i].ptr = mbuf[i];
-        ms[i].len = strlen(mbuf[i]);
-    }
-    int rc = gguf_writer_kv_str(w, "tokenizer.ggml.model", "gpt2", 4);
-    if (!rc) rc = gguf_writer_kv_str(w, "tokenizer.ggml.pre", "qwen2", 5);
-    if (!rc) rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", ts, QWEN_VOCAB);
-    if (!rc) rc = gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", GGUF_KV_INT32, type, QWEN_VOCAB);
-    if (!rc) rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.merges", ms, nm);
-    for (int id = 0; id < QWEN_VOCAB; id++) free(tok[id]);
-    for (i = 0; i < nm; i++) free(mbuf[i]);
-    free(tok); free(type); free(ts); free(ms); free(mbuf);
-    json_decref(root);
-    return rc;
-}
-
 /* Copy the GGUF at src to dst with the tokenizer KVs added and, if qtype >= 0, every 2-D
  * weight re-quantized to qtype with the project's quantizer. */
 static int add_tokenizer(const char *src, const char *dst, const char *json_path, int qtype)
@@ -158,7 +97,7 @@ static int add_tokenizer(const char *src, const char *dst, const char *json_path
     gguf_writer *w = gguf_writer_open(dst, GGUF_W_FORCE | GGUF_W_NOSYNC, &err);
     int rc = w ? 0 : err.code;
     for (int64_t i = 0; !rc && i < gguf_n_kv(f); i++) rc = gguf_writer_kv_copy(w, f, i);
-    if (!rc) rc = write_tokenizer(w, json_path);
+    if (!rc) rc = vgen_write_tokenizer(w, json_path, QWEN_VOCAB);
     for (int64_t i = 0; !rc && i < gguf_n_tensors(f); i++) {
         const gguf_tensor_info *t = gguf_tensor(f, i);
         rc = gguf_writer_add_tensor(w, t->name, t->n_dims, t->ne, t->n_dims == 2 && qtype >= 0 ? qtype : t->type);
