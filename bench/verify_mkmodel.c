@@ -5,6 +5,9 @@
  *
  *   verify_mkmodel TOKENIZER.json OUTDIR n_layer n_embd n_ff n_head n_head_kv n_vocab [types...]
  *   types: f32 bf16 q8_0 q4_k_m (default: all four); files OUTDIR/<type>.gguf
+ *   verify_mkmodel TOKENIZER.json OUTDIR n_layer ... n_vocab --direct
+ *     writes OUTDIR/bf16.gguf and OUTDIR/q4_k_m.gguf straight from random values and random
+ *     Q4_K/Q6_K blocks (no F32 intermediate: for full-size shapes)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +69,13 @@ static int convert(const char *src, const char *dst, const char *json, int n_voc
     return gguf_writer_finish(w, &err);
 }
 
+typedef struct tokarg { const char *json; int n_vocab; } tokarg;
+static int add_tok(gguf_writer *w, void *ud)
+{
+    const tokarg *t = ud;
+    return vgen_write_tokenizer(w, t->json, t->n_vocab);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 9) {
@@ -77,9 +87,22 @@ int main(int argc, char **argv)
     g.n_head = atoi(argv[6]); g.n_head_kv = atoi(argv[7]); g.n_vocab = atoi(argv[8]);
     g.theta = 1e6f; g.eps = 1e-6f; g.seed = 2026;
     char raw[4096], out[4096];
+    int rc;
+    if (argc > 9 && !strcmp(argv[9], "--direct")) {
+        tokarg ta = { argv[1], g.n_vocab };
+        g.extra_kv = add_tok;
+        g.extra_ud = &ta;
+        g.type_default = g.type_embd = g.type_output = GGUF_TYPE_BF16;
+        snprintf(out, sizeof out, "%s/bf16.gguf", argv[2]);
+        if ((rc = vgen_write(out, &g))) return die(out, rc);
+        g.type_default = g.type_embd = GGUF_TYPE_Q4_K;
+        g.type_output = g.type_attn_v = g.type_ffn_down = GGUF_TYPE_Q6_K;
+        snprintf(out, sizeof out, "%s/q4_k_m.gguf", argv[2]);
+        if ((rc = vgen_write(out, &g))) return die(out, rc);
+        return 0;
+    }
     snprintf(raw, sizeof raw, "%s/raw-f32.gguf", argv[2]);
-    int rc = vgen_write(raw, &g);
-    if (rc) return die("writing the F32 model", rc);
+    if ((rc = vgen_write(raw, &g))) return die("writing the F32 model", rc);
     const char *all[] = { "f32", "bf16", "q8_0", "q4_k_m" };
     const char **types = argc > 9 ? (const char **)argv + 9 : all;
     const int nt = argc > 9 ? argc - 9 : 4;
