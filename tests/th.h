@@ -24,11 +24,11 @@ static int th_ncases;
 static int th_failed_now, th_skipped_now;
 static char th_why[1024];
 
-#define TEST(name) \
-    static void th_test_##name(void); \
-    __attribute__((constructor)) static void th_reg_##name(void) { \
-        th_cases[th_ncases].name = #name; th_cases[th_ncases++].fn = th_test_##name; } \
-    static void th_test_##name(void)
+#define TEST(tname) \
+    static void th_test_##tname(void); \
+    __attribute__((constructor)) static void th_reg_##tname(void) { \
+        th_cases[th_ncases].name = #tname; th_cases[th_ncases++].fn = th_test_##tname; } \
+    static void th_test_##tname(void)
 
 #define TH_FAILF(...) do { if (!th_failed_now) { th_failed_now = 1; \
     int th_n_ = snprintf(th_why, sizeof th_why, "%s:%d: ", __FILE__, __LINE__); \
