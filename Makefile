@@ -6,7 +6,7 @@
 #   tests/cli/test_*.sh                                         (CLI tests, run by tests/run.sh)
 #   tests/fuzz/fuzz_*.c  -> build/fuzz/fuzz_*                   (libFuzzer harnesses, `make fuzz`)
 # SAN=1 builds everything under build-san/ with ASan+UBSan.
-# Targets: all test test-gpu fuzz fuzz-run bench install clean help
+# Targets: all demo test test-gpu fuzz fuzz-run bench install clean help
 
 PREFIX   ?= /usr/local
 CC       ?= cc
@@ -86,7 +86,7 @@ LIBA  := $(BUILD)/libgguf.a
 LIBSO := $(BUILD)/libgguf.so
 COREA := $(BUILD)/libggufcore.a
 
-.PHONY: all test test-gpu fuzz fuzz-run bench install clean help
+.PHONY: all demo test test-gpu fuzz fuzz-run bench install clean help
 .SECONDARY:
 
 all: $(LIBA) $(LIBSO) $(TOOLS)
@@ -121,6 +121,9 @@ $(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(COREA) $(LIBA)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTH_OBJ) $(COREA) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(TESTH_OBJ) $(COREA) $(LIBA) $(LDLIBS)
+
+demo: all
+	@BUILD=$(BUILD) sh tools/demo.sh
 
 test: all $(TEST_BINS)
 	@BUILD=$(BUILD) SAN=$(SAN) sh tests/run.sh
@@ -168,6 +171,7 @@ clean:
 
 help:
 	@echo "make            build libgguf and the tools into $(BUILD)/"
+	@echo "make demo       the main job end to end on the small built-in model (synth, convert, quantize, split, inspect, verify)"
 	@echo "make test       build and run every test (SAN=1: under ASan+UBSan)"
 	@echo "make test-gpu   also run the GPU tests"
 	@echo "make fuzz       build the libFuzzer harnesses; make fuzz-run FUZZ_SECONDS=N runs each"
