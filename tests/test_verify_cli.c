@@ -373,4 +373,48 @@ TEST(compare_different_vocabularies)
     CHECK(err_line("differ in vocabulary size (151936 vs 96)"));
 }
 
+/* ---------------------------------------------------------------- HF directories */
+
+static int sh(const char *cmd)
+{
+    char c[16384];
+    snprintf(c, sizeof c, "%s >%s/sh.out 2>&1", cmd, th_tmp());
+    int st = system(c);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* A safetensors directory (2 shards, F32) runs exactly as the GGUF converted from it. */
+TEST(hf_directory_matches_converted_gguf)
+{
+    char a[8192];
+    struct stat st;
+    snprintf(a, sizeof a, "%s/gguf-synth", bin());
+    if (stat(a, &st)) TH_SKIP("gguf-synth not built");
+    snprintf(a, sizeof a, "%s/gguf-synth %s/hf --hidden 64 --ffn 128 --heads 4 --kv-heads 2 --layers 2 "
+             "--dtype f32 --shards 2 --seed 9 --tokenizer-dir %s/qwen -q", bin(), th_tmp(), th_testdata());
+    CHECK_EQ_INT(sh(a), 0);
+    snprintf(a, sizeof a, "%s/gguf-convert %s/hf -o %s/hf.gguf -q", bin(), th_tmp(), th_tmp());
+    CHECK_EQ_INT(sh(a), 0);
+    snprintf(a, sizeof a, "logits -m %s/hf --tokens 9707,1879,11,220,151643 --all -o %s/hf.f32", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    snprintf(a, sizeof a, "logits -m %s/hf.gguf --tokens 9707,1879,11,220,151643 --all -o %s/gg.f32", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    size_t n1, n2;
+    char *l1 = slurp("hf.f32", &n1), *l2 = slurp("gg.f32", &n2);
+    CHECK(l1 && l2 && n1 == n2 && n1 == (size_t)5 * 151936 * 4);
+    CHECK(memcmp(l1, l2, n1) == 0);
+    free(l1);
+    free(l2);
+    /* its tokenizer.json gives the same ids as the GGUF's tokenizer KVs */
+    snprintf(a, sizeof a, "tokenize -m %s/hf --prompt 'Hello world, <think>x</think>'", th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    char *t1 = slurp("out", NULL);
+    snprintf(a, sizeof a, "tokenize -m %s/hf.gguf --prompt 'Hello world, <think>x</think>'", th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    char *t2 = slurp("out", NULL);
+    CHECK(t1 && t2 && !strcmp(t1, t2) && !strncmp(t1, "9707 1879 11", 12));
+    free(t1);
+    free(t2);
+}
+
 TH_MAIN()

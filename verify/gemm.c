@@ -6,6 +6,10 @@
 
 #include "quant/quant.h"
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #define PM 32    /* weight rows per panel: two 16-float vectors */
 #define PN 12    /* X rows per micro-tile: 24 accumulators */
 #define KC 256   /* columns per packed block: a 32 KiB panel stays in L1 */
@@ -27,8 +31,17 @@ static void row_segment(const verify_weight *w, int64_t r, int64_t k0, int64_t n
         break;
     }
     case GGUF_TYPE_F16: {
-        const _Float16 *s = (const _Float16 *)(row + k0 * 2);
-        for (int64_t i = 0; i < n; i++) dst[i] = (float)s[i];
+        const uint8_t *s = row + k0 * 2;
+        int64_t i = 0;
+#ifdef __AVX512F__
+        for (; i + 16 <= n; i += 16)
+            _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s + 2 * i))));
+#endif
+        for (; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, s + 2 * i, 2);
+            dst[i] = quant_fp16_to_fp32(h);
+        }
         break;
     }
     default:

@@ -22,12 +22,7 @@ bool verify_type_supported(int type)
     }
 }
 
-#if __has_include("convert/hfmodel.h")
 #include "convert/hfmodel.h"
-#define VERIFY_HAVE_HF 1
-#else
-#define VERIFY_HAVE_HF 0
-#endif
 
 /* ---------------------------------------------------------------- tensors of either source */
 
@@ -86,7 +81,6 @@ static const tinfo *find(const verify_model *m, const char *name, bool required,
             return &ti;
         }
     }
-#if VERIFY_HAVE_HF
     if (m->hf) {
         int64_t i = conv_hf_find_tensor(m->hf, name);
         if (i >= 0) {
@@ -96,7 +90,6 @@ static const tinfo *find(const verify_model *m, const char *name, bool required,
             return &ti;
         }
     }
-#endif
     if (required)
         *rc = gguf_error_set(err, GGUF_E_NOT_FOUND, UINT64_MAX, "'%s': missing tensor '%s'",
                              m->path, name);
@@ -205,7 +198,6 @@ static int hparams_gguf(verify_model *m, gguf_error *err)
     return 0;
 }
 
-#if VERIFY_HAVE_HF
 static int hparams_hf(verify_model *m, gguf_error *err)
 {
     const conv_hparams *h = conv_hf_hparams(m->hf);
@@ -228,7 +220,6 @@ static int hparams_hf(verify_model *m, gguf_error *err)
                               m->path, h->rope_scaling);
     return 0;
 }
-#endif
 
 /* Checks and tensors common to both sources, once m->hp holds the hyperparameters. */
 static int load_tensors(verify_model *m, gguf_error *err)
@@ -313,15 +304,10 @@ int verify_model_open(const char *path, verify_model **out, gguf_error *err)
     }
     int rc;
     if (is_dir(path)) {
-#if VERIFY_HAVE_HF
         conv_hf_model *hf = NULL;
         rc = conv_hf_open(path, &hf, err);
         m->hf = hf;
         if (!rc) rc = hparams_hf(m, err);
-#else
-        rc = gguf_error_set(err, GGUF_E_NOT_GGUF, UINT64_MAX,
-                            "'%s': reading Hugging Face model directories is not built in", path);
-#endif
     } else {
         m->gf = gguf_open(path, err);
         rc = m->gf ? hparams_gguf(m, err) : (err && err->code ? err->code : GGUF_E_IO);
@@ -347,9 +333,7 @@ void verify_model_close(verify_model *m)
     }
     free(m->output_norm);
     gguf_close(m->gf);
-#if VERIFY_HAVE_HF
     conv_hf_close(m->hf);
-#endif
     free(m->path);
     free(m);
 }
@@ -358,9 +342,7 @@ void verify_model_release(const verify_model *m, const verify_weight *w)
 {
     if (!m || !w || !w->src) return;
     if (m->gf) gguf_release(m->gf, (const gguf_tensor_info *)w->src);
-#if VERIFY_HAVE_HF
     else if (m->hf) conv_hf_release(m->hf, (const conv_tensor *)w->src);
-#endif
 }
 
 void verify_model_release_layer(const verify_model *m, int il)
