@@ -87,17 +87,22 @@ static int gunzip_to(const char *src, const char *dst, size_t max)
 
 /* ---------------------------------------------------------------- tokenizer-bearing models */
 
-/* Copy the GGUF at src to dst with the tokenizer KVs added and, if qtype >= 0, every 2-D
- * weight re-quantized to qtype with the project's quantizer. */
-static int add_tokenizer(const char *src, const char *dst, const char *json_path, int qtype)
+/* Copy the GGUF at src to dst with tokenizer KVs added and, if qtype >= 0, every 2-D weight
+ * re-quantized to qtype with the project's quantizer. The tokenizer comes from json_path, or,
+ * when tok_gguf is given, is copied from that GGUF (parsing the JSON once is enough). */
+static int add_tokenizer(const char *src, const char *dst, const char *json_path, const char *tok_gguf, int qtype)
 {
     gguf_error err;
     gguf_file *f = gguf_open(src, &err);
     if (!f) return err.code;
+    gguf_file *tf = tok_gguf ? gguf_open(tok_gguf, &err) : NULL;
     gguf_writer *w = gguf_writer_open(dst, GGUF_W_FORCE | GGUF_W_NOSYNC, &err);
-    int rc = w ? 0 : err.code;
+    int rc = w && (tf || !tok_gguf) ? 0 : err.code;
     for (int64_t i = 0; !rc && i < gguf_n_kv(f); i++) rc = gguf_writer_kv_copy(w, f, i);
-    if (!rc) rc = vgen_write_tokenizer(w, json_path, QWEN_VOCAB);
+    if (!rc && !tf) rc = vgen_write_tokenizer(w, json_path, QWEN_VOCAB);
+    for (int64_t i = 0; !rc && tf && i < gguf_n_kv(tf); i++)
+        if (!strncmp(gguf_kv_key(tf, i), "tokenizer.", 10)) rc = gguf_writer_kv_copy(w, tf, i);
+    gguf_close(tf);
     for (int64_t i = 0; !rc && i < gguf_n_tensors(f); i++) {
         const gguf_tensor_info *t = gguf_tensor(f, i);
         rc = gguf_writer_add_tensor(w, t->name, t->n_dims, t->ne, t->n_dims == 2 && qtype >= 0 ? qtype : t->type);
@@ -151,15 +156,16 @@ static bool fixtures(void)
     g.seed = 77;
     th_path(p, "%s/tok-f32-raw.gguf", th_tmp());
     if (vgen_write(p, &g)) return false;
-    th_path(q, "%s/tok-f32.gguf", th_tmp());
-    if (add_tokenizer(p, q, dst, -1)) return false;
+    char tokg[4096];
+    th_path(tokg, "%s/tok-f32.gguf", th_tmp());
+    if (add_tokenizer(p, tokg, dst, NULL, -1)) return false;
     th_path(q, "%s/tok-q8.gguf", th_tmp());
-    if (add_tokenizer(p, q, dst, GGUF_TYPE_Q8_0)) return false;
+    if (add_tokenizer(p, q, NULL, tokg, GGUF_TYPE_Q8_0)) return false;
     g.zero = true;
     th_path(p, "%s/tok-zero-raw.gguf", th_tmp());
     if (vgen_write(p, &g)) return false;
     th_path(q, "%s/tok-zero.gguf", th_tmp());
-    if (add_tokenizer(p, q, dst, -1)) return false;
+    if (add_tokenizer(p, q, NULL, tokg, -1)) return false;
     state = 1;
     return true;
 }

@@ -384,5 +384,24 @@ int verify_model_same_shape(const verify_model *a, const verify_model *b, gguf_e
     SAME(n_head_kv, "KV head count")
     SAME(head_dim, "head dimension")
 #undef SAME
+    /* same token strings, when both files carry their vocabulary */
+    if (a->gf && b->gf) {
+        int64_t ia = gguf_find_key(a->gf, "tokenizer.ggml.tokens"), ib = gguf_find_key(b->gf, "tokenizer.ggml.tokens");
+        if (ia >= 0 && ib >= 0 && gguf_kv_get_type(a->gf, ia) == GGUF_KV_ARRAY && gguf_kv_get_type(b->gf, ib) == GGUF_KV_ARRAY &&
+            gguf_kv_arr_type(a->gf, ia) == GGUF_KV_STRING && gguf_kv_arr_type(b->gf, ib) == GGUF_KV_STRING) {
+            const uint64_t na = gguf_kv_arr_n(a->gf, ia), nb = gguf_kv_arr_n(b->gf, ib);
+            if (na != nb)
+                return gguf_error_set(err, GGUF_E_SHAPE, UINT64_MAX,
+                                      "'%s' and '%s' have different vocabularies (%llu vs %llu tokens)",
+                                      a->path, b->path, (unsigned long long)na, (unsigned long long)nb);
+            for (uint64_t j = 0; j < na; j++) {
+                gguf_str sa = gguf_kv_arr_str(a->gf, ia, j), sb = gguf_kv_arr_str(b->gf, ib, j);
+                if (sa.len != sb.len || memcmp(sa.ptr, sb.ptr, sa.len))
+                    return gguf_error_set(err, GGUF_E_SHAPE, UINT64_MAX,
+                                          "'%s' and '%s' have different vocabularies (token %llu differs)",
+                                          a->path, b->path, (unsigned long long)j);
+            }
+        }
+    }
     return 0;
 }
