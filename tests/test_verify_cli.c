@@ -323,7 +323,15 @@ TEST(compare_identical_passes_with_exact_numbers)
     CHECK_NEAR(json_real_value(json_object_get(j, "ppl_ratio")), 1, 0);
     CHECK_EQ_INT(json_integer_value(json_object_get(j, "tokens_scored")), 2 * 31);
     CHECK_EQ_INT(json_array_size(json_object_get(j, "layers")), 2);
+    /* compare's PPL is the perplexity command's PPL over the same chunks */
+    const double ppl = json_real_value(json_object_get(j, "ppl"));
     json_decref(j);
+    snprintf(a, sizeof a, "perplexity -m %s/tok-f32.gguf -f %s/wiki.txt -c 64 --chunks 2 -q", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    char *o = slurp("out", NULL), want[128];
+    snprintf(want, sizeof want, "Final estimate: PPL = %.4f +/- ", ppl);
+    CHECK_MSG(o && strstr(o, want), "perplexity printed '%s', compare had %.6f", o ? o : "", ppl);
+    free(o);
 }
 
 TEST(compare_quantized_thresholds_and_json_schema)
