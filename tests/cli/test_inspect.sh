@@ -333,7 +333,9 @@ else
         case "$f" in ''|'#'*) continue ;; esac
         [ "$code" = "-" ] && continue
         nbad=$((nbad + 1))
-        for mode in "" --json --check --hash; do
+        # open fails before any mode matters: plain for every file, plus one other mode in turn
+        case $((nbad % 3)) in 0) other=--json ;; 1) other=--check ;; *) other=--hash ;; esac
+        for mode in "" "$other"; do
             run "$X" $mode "$TD/bad/$f"
             lines=$(grep -c '' "$T/.err")
             # a split set's message may name the faulty shard rather than the first file
@@ -344,5 +346,5 @@ else
         done
         okbad=$((okbad + 1))
     done <"$M"
-    check bad_corpus_all [ "$okbad" = "$nbad" ] && [ "$nbad" -gt 0 ]
+    check bad_corpus_all [ "$okbad" = "$nbad" -a "$nbad" -gt 0 ]
 fi
