@@ -272,8 +272,23 @@ run "$X" --diff "$T/base.gguf" "$T/sp-00001-of-00002.gguf"
 check split_diff_exit1 [ "$rc" = 1 ]
 printf 'kv added: split.no: u16 0\nkv added: split.tensors.count: i32 5\nkv added: split.count: u16 2\n' >"$T/want.txt"
 check split_diff_only_split_keys cmp -s "$T/want.txt" "$T/.out"
+# a NaN in the second shard: --check names that shard and the offset inside it
+mk "$T/spn" '{"tensors":[{"name":"a","type":"F32","shape":[8]},{"name":"b","type":"F32","shape":[8],"nan":[2]}],"split":[1,1]}'
+run "$X" --check "$T/spn-00001-of-00002.gguf"
+check split_check_nan_exit1 [ "$rc" = 1 ]
+SZ2=$(stat -c %s "$T/spn-00002-of-00002.gguf")
+check split_check_names_shard grep -qx "'$T/spn-00002-of-00002.gguf': offset $((SZ2 - 32 + 8)): tensor 'b' (F32): element 2 (row 0, column 2) is nan" "$T/.out"
 rm "$T/sp-00002-of-00002.gguf"
 expect_err split_missing_shard 1 "^gguf-inspect: .*sp-0000[12]-of-00002\.gguf" "$X" "$T/sp-00001-of-00002.gguf"
+
+# ---------------------------------------------------------------- GGUF v2, alignment 64
+mk "$T/v2.gguf" '{"version":2,"alignment":64,"kv":[["general.alignment","u32",64]],"tensors":[{"name":"a","type":"F32","shape":[5]},{"name":"b","type":"Q8_0","shape":[32]}]}'
+run "$X" --json "$T/v2.gguf"; cp "$T/.out" "$T/v2.json"
+check v2_exit0 [ "$rc" = 0 ]
+jcheck v2_header "$T/v2.json" 'd["header"]["version"] == 2 and d["header"]["alignment"] == 64 and d["header"]["data_offset"] % 64 == 0 and [t["offset"] for t in d["tensors"]] == [0, 64]'
+mk "$T/v3.gguf" '{"alignment":64,"kv":[["general.alignment","u32",64]],"tensors":[{"name":"a","type":"F32","shape":[5]},{"name":"b","type":"Q8_0","shape":[32]}]}'
+run "$X" --diff "$T/v2.gguf" "$T/v3.gguf"
+check v2_diff_version sh -c '[ "$2" = 1 ] && [ "$(cat "$1")" = "header version: 2 -> 3" ]' _ "$T/.out" "$rc"
 
 # ---------------------------------------------------------------- against a second reader, on files others wrote
 # readgguf.py parses the file independently; --json --full must print exactly its document, and
