@@ -323,6 +323,19 @@ check golden_diff_exit1 [ "$rc" = 1 ]
 printf '%s\n' "kv changed: general.file_type: u32 7 -> u32 15" "tensor type: blk.0.attn_q.weight: Q8_0 -> Q4_K" \
     "tensor type: blk.0.attn_v.weight: Q8_0 -> Q6_K" >"$T/want.txt"
 check golden_diff_lines cmp -s "$T/want.txt" "$T/.out"
+# the other tools' outputs, compared the way a user would: ours against llama-quantize's must show
+# no difference; a split set differs from its input only by the split keys
+if [ -x "$BIN/gguf-quantize" ]; then
+    "$BIN/gguf-quantize" "$G/edge-f32.gguf" "$T/ours-q4km.gguf" Q4_K_M >/dev/null 2>&1
+    expect golden_vs_quantize 0 "$X" --diff "$T/ours-q4km.gguf" "$G/edge-q4km.gguf"
+    check golden_vs_quantize_silent [ ! -s "$T/.out" ]
+fi
+if [ -x "$BIN/gguf-split" ]; then
+    "$BIN/gguf-split" --split-max-tensors 1 "$G/edge-q4km.gguf" "$T/gs" >/dev/null 2>&1
+    run "$X" --diff "$G/edge-q4km.gguf" "$T/gs-00001-of-00003.gguf"
+    printf '%s\n' "kv added: split.no: u16 0" "kv added: split.tensors.count: i32 3" "kv added: split.count: u16 3" >"$T/want.txt"
+    check golden_vs_split sh -c '[ "$1" = 1 ] && cmp -s "$2" "$3"' _ "$rc" "$T/want.txt" "$T/.out"
+fi
 run "$X" "$G/edge-q4km.gguf"
 check golden_plain_types sh -c 'grep -Eq "^ +1  blk\.0\.attn_q\.weight +Q4_K +\[1024, 96\] " "$1" && grep -Eq "^ +2  blk\.0\.attn_v\.weight +Q6_K +\[1024, 96\] " "$1"' _ "$T/.out"
 
