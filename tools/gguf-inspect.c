@@ -834,6 +834,9 @@ int main(int argc, char **argv)
         case 'd': opt.diff = true; break;
         case 'h': print_help(); return fflush(stdout) ? CLI_FAIL : CLI_OK;
         default:
+            for (size_t i = 0; optopt && i < N_OPTS; i++)
+                if (opt_defs[i].val == optopt && optopt != 'h')
+                    cli_usage_error("option '--%s' takes no argument", opt_defs[i].name);
             if (optopt) cli_usage_error("unknown option '-%c'", optopt);
             cli_usage_error("unknown option '%s'", argv[optind - 1]);
         }

@@ -42,7 +42,7 @@ check help_exit0 [ "$rc" = 0 ]
 check help_stdout sh -c 'head -1 "$1" | grep -q "^Usage: gguf-inspect"' _ "$T/.out"
 check help_no_stderr [ ! -s "$T/.err" ]
 check help_mentions_options sh -c 'for o in --json --hash --check --diff --full; do grep -q -- "$o" "$1" || exit 1; done' _ "$T/.out"
-for c in "no_args" "two_files_without_diff $T/base.gguf $T/base.gguf" "unknown_option --bogus $T/base.gguf" \
+for c in "no_args" "two_files_without_diff $T/base.gguf $T/base.gguf" "unknown_option --bogus $T/base.gguf" "unknown_short -x $T/base.gguf" "flag_with_value --json=1 $T/base.gguf" \
          "diff_one_file --diff $T/base.gguf" "diff_three_files --diff $T/base.gguf $T/base.gguf $T/base.gguf" \
          "diff_json --diff --json $T/base.gguf $T/base.gguf" "check_hash --check --hash $T/base.gguf"; do
     set -- $c; n=$1; shift
