@@ -563,6 +563,14 @@ static int cmd_show(const gguf_file *f)
     }
     XXH3_freeState(h.all);
     XXH3_freeState(h.one);
+    /* hashes of bytes that changed under the mapping would be wrong: say so */
+    gguf_error err;
+    gguf_error_clear(&err);
+    if (rc == CLI_OK && opt.hash && gguf_check_unchanged(f, &err)) {
+        fflush(stdout);
+        cli_error_gguf(&err);
+        rc = CLI_FAIL;
+    }
     return rc;
 }
 
@@ -818,6 +826,13 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
         n_diff++;
     }
     if (!order_same) { printf("%s\n", order_msg); n_diff++; }
+    gguf_error err;
+    gguf_error_clear(&err);
+    if (gguf_check_unchanged(a, &err) || gguf_check_unchanged(b, &err)) {
+        fflush(stdout);
+        cli_error_gguf(&err);
+        return CLI_FAIL;
+    }
     return n_diff ? CLI_FAIL : CLI_OK;
 }
 
