@@ -211,6 +211,16 @@ TEST(logits_files)
      * beyond float rounding of the same sums: they split rows, not sums) */
     CHECK(memcmp(l, al + 4 * 96 * 4, 96 * 4) == 0);
     CHECK(!exists("last.f32.tmp"));
+    /* never overwrite an input */
+    struct stat before, after;
+    char tp[4096];
+    CHECK(stat(th_path(tp, "%s/tiny.gguf", th_tmp()), &before) == 0);
+    snprintf(a, sizeof a, "logits -m %s/tiny.gguf --tokens 5 -o %s/tiny.gguf", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 2);
+    char *e = slurp("err", NULL);
+    CHECK(e && strstr(e, "output '") && strstr(e, "tiny.gguf' is one of the inputs"));
+    free(e);
+    CHECK(stat(tp, &after) == 0 && after.st_size == before.st_size && after.st_mtime == before.st_mtime);
     free(l);
     free(al);
 }

@@ -86,6 +86,8 @@ static int64_t parse_int(const char *opt, const char *s, int64_t min, int64_t ma
     return v;
 }
 
+static bool is_input(const opts *o, const char *path);
+
 static void parse_args(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -137,6 +139,8 @@ static void parse_args(int argc, char **argv, opts *o)
     if (lg && !o->output) cli_usage_error("logits needs -o OUT");
     if ((!strcmp(o->cmd, "perplexity") || cmp) && !o->file) cli_usage_error("%s needs -f TEXT", o->cmd);
     if (cmp && !o->ref) cli_usage_error("compare needs --ref REF");
+    if (o->output && is_input(o, o->output)) cli_usage_error("output '%s' is one of the inputs", o->output);
+    if (o->json && is_input(o, o->json)) cli_usage_error("output '%s' is one of the inputs", o->json);
     if (!cmp && (o->ref || o->json || o->has_max_kld || o->has_max_ppl_ratio || o->has_min_top1))
         cli_usage_error("--ref, --json and thresholds belong to compare");
     if (!lg && (o->output || o->all || o->tokens)) cli_usage_error("-o, --all and --tokens belong to logits");
@@ -203,6 +207,17 @@ static int32_t *parse_tokens(const char *s, int64_t *n)
     }
     free(v);
     cli_usage_error("invalid --tokens list '%s' (comma-separated token ids)", s);
+}
+
+/* True if path names an existing file that is also one of the inputs. */
+static bool is_input(const opts *o, const char *path)
+{
+    struct stat so, si;
+    if (stat(path, &so)) return false;
+    const char *in[] = { o->model, o->ref, o->file };
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++)
+        if (in[i] && !stat(in[i], &si) && si.st_dev == so.st_dev && si.st_ino == so.st_ino) return true;
+    return false;
 }
 
 /* Write a whole buffer to path through path.tmp, fsync and rename (no partial file ever sits
