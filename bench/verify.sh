@@ -53,3 +53,16 @@ for t in $TYPES; do
     rm -f "$f"
 done
 echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Full-size memory check (VERIFY_QWQ=1): QwQ-32B shapes (hidden 5120, FFN 27648, 40/8 heads,
+# vocab 152064) with 2 layers, BF16 reference vs Q4_K_M model written directly from random
+# values; compare streams layer by layer, so peak RSS stays near one layer + one LM head
+# instead of both models (the 64-layer files are 65 GB + 20 GB).
+if [ "${VERIFY_QWQ:-0}" = 1 ]; then
+    "$W/mkmodel" "$W/tokenizer.json" "$W" 2 5120 27648 40 8 152064 --direct
+    echo "qwq-shape 2-layer files: bf16 $(stat -c %s "$W/bf16.gguf") B, q4_k_m $(stat -c %s "$W/q4_k_m.gguf") B"
+    "$BIN/gguf-verify" compare --ref "$W/bf16.gguf" -m "$W/q4_k_m.gguf" -f "$W/wiki.txt" -c 128 --chunks 2 \
+        -t "$THREADS" >"$W/out" 2>"$W/err" || { cat "$W/err"; exit 1; }
+    echo "compare qwq-shape 2 layers peak RSS: $(sed -n 's/.*peak RSS \(.*\)$/\1/p' "$W/err")"
+    echo "compare qwq-shape 2 layers seconds: $(sed -n 's/.*tokens in \([0-9.]*\) s.*/\1/p' "$W/err")"
+fi
