@@ -5,7 +5,8 @@
 # made here from random weights with the real Qwen2 tokenizer, on WikiText-2.
 # llama.cpp's numbers on this machine (same shape, same settings): BF16 ~1241 tok/s,
 # Q4_K_M ~608 tok/s (PERF-FACTS.md section 2); they are printed as the baseline ratios.
-# Non-F32 files also run with --fast (bf16 activations, vdpbf16ps). The machine is shared:
+# Non-F32 files run in the default mode (bf16 products, vdpbf16ps) and with --exact (float32
+# activations). The machine is shared:
 # the load average is printed, as other processes on the 2 cores distort every timing.
 # Standalone: prints "name: value" lines. Env: BIN (build/bin), TOP, BENCH_TMP, VERIFY_TYPES,
 # VERIFY_CHUNKS (default 4), VERIFY_THREADS (default 2).
@@ -49,7 +50,7 @@ for t in $TYPES; do
     echo "file size $t: $(stat -c %s "$f") B"
     cat "$f" >/dev/null   # warm page cache: time compute, as llama.cpp's anchor did
     run "$t" "$f"
-    [ "$t" = f32 ] || run "$t-fast" "$f" --fast
+    [ "$t" = f32 ] || run "$t-exact" "$f" --exact
     rm -f "$f"
 done
 echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -307,6 +307,34 @@ TEST(perplexity_too_short_and_device)
     free(o);
 }
 
+static double final_ppl(void)
+{
+    char *o = slurp("out", NULL);
+    const char *p = o ? strstr(o, "Final estimate: PPL = ") : NULL;
+    double v = p ? atof(p + 22) : -1;
+    free(o);
+    return v;
+}
+
+/* Default bf16 products vs --exact float32 on a Q8_0 model: close, and --fast is the default. */
+TEST(perplexity_exact_and_fast_agree)
+{
+    NEED_FIXTURES();
+    char a[8192];
+    snprintf(a, sizeof a, "perplexity -m %s/tok-q8.gguf -f %s/wiki.txt -c 64 --chunks 2 -q --exact", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    const double exact = final_ppl();
+    snprintf(a, sizeof a, "perplexity -m %s/tok-q8.gguf -f %s/wiki.txt -c 64 --chunks 2 -q", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    const double def = final_ppl();
+    snprintf(a, sizeof a, "perplexity -m %s/tok-q8.gguf -f %s/wiki.txt -c 64 --chunks 2 -q --fast", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    const double fast = final_ppl();
+    CHECK(exact > 0 && def > 0);
+    CHECK_NEAR(fast, def, 0);
+    CHECK_MSG(fabs(def - exact) <= 0.01 * exact, "default %g vs exact %g", def, exact);
+}
+
 /* ---------------------------------------------------------------- compare */
 
 static json_t *load_json(const char *name)
