@@ -55,8 +55,11 @@ void quant_q8_0_row(const float *x, void *vy, int64_t n)
     uint8_t *y = vy;
     for (int64_t b = 0; b < n / QK8_0; b++, x += QK8_0, y += Q8_0_BYTES) {
         __m512 a = _mm512_loadu_ps(x), c = _mm512_loadu_ps(x + 16);
+        if (_mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q)) {
+            quant_q8_0_row_ref(x, y, QK8_0);     /* a NaN makes the max order-dependent */
+            continue;
+        }
         float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(c)));
-        if (!(amax >= 0.0f)) { quant_q8_0_row_ref(x, y, QK8_0); continue; }  /* NaN: scalar order */
         const float d = amax / 127;
         const float id = d ? 1.0f / d : 0.0f;
         uint16_t dh = quant_fp32_to_fp16(d);
