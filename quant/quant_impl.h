@@ -49,6 +49,7 @@ void quant_f32_to_bf16_row_ref(const float *src, uint16_t *dst, int64_t n);
 void quant_q8_0_row_ref(const float *x, void *y, int64_t n);
 void quant_q8_0_row(const float *x, void *y, int64_t n);
 void quant_q8_0_to_f32(const void *x, float *y, int64_t n);
+void quant_q8_0_row_from_f16(const uint16_t *h, void *y, int64_t n);   /* fused F16 -> Q8_0 */
 /* Q4_0, Q5_0 (small fallback targets: scalar only) */
 void quant_q4_0_row_ref(const float *x, void *y, int64_t n);
 void quant_q4_0_to_f32(const void *x, float *y, int64_t n);
