@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_SHARDS 60
 #define CHUNK_F32_BYTES ((uint64_t)64 << 20)   /* rows per chunk: about 64 MB as f32 */
@@ -334,8 +336,40 @@ static void release_range(const gguf_file *f, const gguf_tensor_info *t, uint64_
     gguf_release(f, &r);
 }
 
-static int write_tensor(gguf_writer *w, const gguf_file *f, const args *a, const item *x,
-                        uint8_t **buf, size_t *bufsz, cli_progress *prog, uint64_t *done)
+/* A chunk computed but not yet written: written by one thread while the next chunk is being
+ * computed (quant_convert_rows_with's side task), or at the end of the tensor. */
+typedef struct pending {
+    gguf_writer *w;
+    const gguf_file *f;
+    const gguf_tensor_info *t;
+    const uint8_t *buf;
+    size_t len;               /* bytes to write; 0 when nothing is pending */
+    uint64_t in_off, in_len;  /* the input bytes it came from, released once written */
+    cli_progress *prog;
+    uint64_t *done;
+    int sync_fd;              /* the temp file, to start its writeback early; -1 if none */
+    int rc;                   /* -1 once a write failed */
+} pending;
+
+static void flush_pending(void *arg)
+{
+    pending *p = arg;
+    if (!p->len || p->rc) return;
+    if (gguf_writer_write(p->w, p->buf, p->len)) {
+        p->rc = -1;
+        return;
+    }
+    p->len = 0;
+    release_range(p->f, p->t, p->in_off, p->in_len);
+    *p->done += p->in_len;
+    cli_progress_update(p->prog, *p->done);
+    /* let the kernel write back what we have so far, so the final fsync has little left to do
+     * and the disk works while we compute */
+    if (p->sync_fd >= 0) (void)sync_file_range(p->sync_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+static int write_tensor(gguf_writer *w, int sync_fd, const gguf_file *f, const args *a, const item *x,
+                        uint8_t *buf[2], size_t bufsz[2], cli_progress *prog, uint64_t *done)
 {
     const gguf_tensor_info *t = x->t;
     if (x->out_type == t->type) {
@@ -348,36 +382,46 @@ static int write_tensor(gguf_writer *w, const gguf_file *f, const args *a, const
     const int64_t n_per_row = t->ne[0], nrows = t->ne[1] * t->ne[2] * t->ne[3];
     const uint64_t rin = gguf_row_bytes(t->type, n_per_row);
     const uint64_t rout = quant_row_size(x->out_type, n_per_row);
+    /* at most ~64 MB of f32 per chunk, and at least 4 chunks, so that writing one overlaps
+     * computing the next also for small tensors */
     int64_t chunk = (int64_t)(CHUNK_F32_BYTES / ((uint64_t)n_per_row * 4));
+    if (chunk > (nrows + 3) / 4) chunk = (nrows + 3) / 4;
     if (chunk < 1) chunk = 1;
-    if (chunk > nrows) chunk = nrows;
     const size_t need = (size_t)(chunk * (int64_t)rout);
-    if (need > *bufsz) {
-        uint8_t *nb = realloc(*buf, need);
-        if (!nb) { cli_error("out of memory (%zu bytes for tensor '%s')", need, t->name); return -2; }
-        *buf = nb;
-        *bufsz = need;
+    for (int k = 0; k < 2; k++) {
+        if (need > bufsz[k]) {
+            uint8_t *nb = realloc(buf[k], need);
+            if (!nb) { cli_error("out of memory (%zu bytes for tensor '%s')", need, t->name); return -2; }
+            buf[k] = nb;
+            bufsz[k] = need;
+        }
     }
-    for (int64_t r0 = 0; r0 < nrows; r0 += chunk) {
+    pending pd = { .w = w, .f = f, .t = t, .prog = prog, .done = done, .sync_fd = sync_fd };
+    int k = 0;
+    for (int64_t r0 = 0; r0 < nrows; r0 += chunk, k ^= 1) {
         const int64_t nr = r0 + chunk <= nrows ? chunk : nrows - r0;
         const uint8_t *src = (const uint8_t *)t->data + (uint64_t)r0 * rin;
-        int rc = quant_convert_rows(t->type, src, x->out_type, *buf, nr, n_per_row, a->threads);
+        int rc = quant_convert_rows_with(t->type, src, x->out_type, buf[k], nr, n_per_row, a->threads,
+                                         flush_pending, &pd);
+        if (pd.rc) return -1;
         if (rc) {
             cli_error("tensor '%s': cannot convert %s to %s: %s", t->name, gguf_type_name(t->type),
                       gguf_type_name(x->out_type), gguf_status_str(rc));
             return -2;
         }
-        int64_t bad = quant_check_finite(x->out_type, *buf, nr, n_per_row);
+        int64_t bad = quant_check_finite(x->out_type, buf[k], nr, n_per_row);
         if (bad >= 0) {
             cli_error("'%s': tensor '%s': element %" PRId64 " gives a non-finite %s value (NaN or Inf in the input?)",
                       a->in, t->name, r0 * n_per_row + bad, gguf_type_name(x->out_type));
             return -2;
         }
-        if (gguf_writer_write(w, *buf, (size_t)(nr * (int64_t)rout))) return -1;
-        release_range(f, t, (uint64_t)r0 * rin, (uint64_t)nr * rin);
-        *done += (uint64_t)nr * rin;
-        cli_progress_update(prog, *done);
+        pd.buf = buf[k];
+        pd.len = (size_t)(nr * (int64_t)rout);
+        pd.in_off = (uint64_t)r0 * rin;
+        pd.in_len = (uint64_t)nr * rin;
     }
+    flush_pending(&pd);
+    if (pd.rc) return -1;
     return gguf_writer_end_tensor(w) ? -1 : 0;
 }
 
@@ -415,14 +459,19 @@ int main(int argc, char **argv)
     }
 
     gguf_writer *w[MAX_SHARDS] = { 0 };
+    int sync_fd[MAX_SHARDS];
     const unsigned flags = a.force ? GGUF_W_FORCE : 0;
     int rc = 0;
+    for (int s = 0; s < p.n_shards; s++) sync_fd[s] = -1;
     for (int s = 0; s < p.n_shards && !rc; s++) {
         w[s] = cli_writer_open(paths[s], flags, &err);
         if (!w[s]) {
             cli_error_gguf(&err);
             rc = -2;
-        } else if (add_metadata(w[s], f, &a, &p, s)) {
+            break;
+        }
+        sync_fd[s] = open(gguf_writer_tmp_path(w[s]), O_RDONLY | O_CLOEXEC);
+        if (add_metadata(w[s], f, &a, &p, s)) {
             rc = -1;
             err = *gguf_writer_error(w[s]);
             cli_error_gguf(&err);
@@ -433,23 +482,25 @@ int main(int argc, char **argv)
     uint64_t total = 0, done = 0;
     for (int64_t i = 0; i < p.n; i++) total += p.it[i].t->size;
     cli_progress *prog = rc ? NULL : cli_progress_new("quantize", total);
-    uint8_t *buf = NULL;
-    size_t bufsz = 0;
+    uint8_t *buf[2] = { NULL, NULL };
+    size_t bufsz[2] = { 0, 0 };
     for (int64_t i = 0; i < p.n && !rc; i++) {
         gguf_writer *ws = w[p.it[i].shard];
-        rc = write_tensor(ws, f, &a, &p.it[i], &buf, &bufsz, prog, &done);
+        rc = write_tensor(ws, sync_fd[p.it[i].shard], f, &a, &p.it[i], buf, bufsz, prog, &done);
         if (rc == -1) {
             err = *gguf_writer_error(ws);
             cli_error_gguf(&err);
         }
     }
-    free(buf);
+    free(buf[0]);
+    free(buf[1]);
     cli_progress_done(prog);
     if (!rc && gguf_check_unchanged(f, &err)) {
         cli_error_gguf(&err);
         rc = -2;
     }
     for (int s = 0; s < p.n_shards; s++) {
+        if (sync_fd[s] >= 0) close(sync_fd[s]);
         if (!w[s]) continue;
         if (rc) {
             cli_writer_abort(w[s]);
