@@ -425,8 +425,21 @@ static int write_tensor(gguf_writer *w, int sync_fd, const gguf_file *f, const a
     return gguf_writer_end_tensor(w) ? -1 : 0;
 }
 
+/* OpenMP's default is to spin at barriers for a while. Here one thread writes the previous chunk
+ * while the others compute, so a spinning thread only burns a core the writer or another
+ * process needs (measured on this 2-core machine under load: 2.5x the CPU time for Q8_0).
+ * libgomp reads OMP_WAIT_POLICY before main() runs, so set it and start again, once. */
+static void prefer_passive_waiting(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY")) return;
+    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) return;
+    execv("/proc/self/exe", argv);
+    /* no /proc: carry on with the default policy */
+}
+
 int main(int argc, char **argv)
 {
+    prefer_passive_waiting(argv);
     cli_init(argv[0]);
     args a;
     parse_args(argc, argv, &a);
