@@ -520,6 +520,8 @@ int main(int argc, char **argv)
         } else if (cli_writer_finish(w[s], &err)) {
             cli_error_gguf(&err);
             rc = -2;
+            /* a set with a missing shard is no model: take back the shards already renamed */
+            for (int k = 0; k < s; k++) unlink(paths[k]);
         }
         w[s] = NULL;
     }
