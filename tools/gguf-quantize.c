@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_SHARDS 60
+#define MAX_SHARDS 65535                        /* split.count is a u16 */
 #define CHUNK_F32_BYTES ((uint64_t)64 << 20)   /* rows per chunk: about 64 MB as f32 */
 
 static void usage(FILE *to)
@@ -425,6 +425,77 @@ static int write_tensor(gguf_writer *w, int sync_fd, const gguf_file *f, const a
     return gguf_writer_end_tensor(w) ? -1 : 0;
 }
 
+/* The shard being written, and the ones finished before it. */
+typedef struct out_state {
+    const gguf_file *f;
+    const args *a;
+    const plan *p;
+    int cur;                  /* shard of w, -1 before the first */
+    gguf_writer *w;
+    int sync_fd;
+} out_state;
+
+static void out_close_sync(out_state *o)
+{
+    if (o->sync_fd >= 0) close(o->sync_fd);
+    o->sync_fd = -1;
+}
+
+/* Finish the current shard and open the following ones up to `to` (to == n_shards: just
+ * finish). Returns 0, or -2 with the error printed. */
+static int out_advance(out_state *o, int to)
+{
+    gguf_error err;
+    char path[4200];
+    while (o->cur < to) {
+        if (o->w) {
+            out_close_sync(o);
+            if (gguf_check_unchanged(o->f, &err)) {
+                cli_error_gguf(&err);
+                return -2;
+            }
+            gguf_writer *w = o->w;
+            o->w = NULL;
+            if (cli_writer_finish(w, &err)) {   /* shard cur is not there; 0..cur-1 are */
+                cli_error_gguf(&err);
+                return -2;
+            }
+        }
+        if (o->cur + 1 >= o->p->n_shards) { o->cur = to; return 0; }
+        o->cur++;
+        shard_path(o->a, o->cur, o->p->n_shards, path, sizeof path);
+        o->w = cli_writer_open(path, o->a->force ? GGUF_W_FORCE : 0, &err);
+        if (!o->w) {
+            cli_error_gguf(&err);
+            return -2;
+        }
+        /* a second descriptor on the temp file, to start its writeback early (sync_file_range) */
+        o->sync_fd = open(gguf_writer_tmp_path(o->w), O_RDONLY | O_CLOEXEC);
+        if (add_metadata(o->w, o->f, o->a, o->p, o->cur)) {
+            err = *gguf_writer_error(o->w);
+            cli_error_gguf(&err);
+            return -2;
+        }
+    }
+    return 0;
+}
+
+/* After a failure: drop the shard in progress and the shards already finished, so no partial
+ * set is left under the final names. */
+static void out_fail(out_state *o)
+{
+    char path[4200];
+    out_close_sync(o);
+    if (o->w) {
+        cli_writer_abort(o->w);
+        o->w = NULL;
+    }
+    for (int k = 0; k < o->cur && k < o->p->n_shards; k++) {
+        shard_path(o->a, k, o->p->n_shards, path, sizeof path);
+        unlink(path);
+    }
+}
+
 /* OpenMP's default is to spin at barriers for a while. Here one thread writes the previous chunk
  * while the others compute, so a spinning thread only burns a core the writer or another
  * process needs (measured on this 2-core machine under load: 2.5x the CPU time for Q8_0).
@@ -458,73 +529,48 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
 
-    /* outputs: never an input, never an existing file without --force */
-    char paths[MAX_SHARDS][4200];
+    /* outputs: never an input, never an existing file without --force (checked for every
+     * shard before anything is written) */
+    char path[4200];
     for (int s = 0; s < p.n_shards; s++) {
-        shard_path(&a, s, p.n_shards, paths[s], sizeof paths[s]);
+        shard_path(&a, s, p.n_shards, path, sizeof path);
         for (uint32_t k = 0; k < gguf_n_files(f); k++) {
-            if (same_file(paths[s], gguf_file_path(f, k))) {
-                cli_error("'%s': refusing to overwrite an input file", paths[s]);
+            if (same_file(path, gguf_file_path(f, k))) {
+                cli_error("'%s': refusing to overwrite an input file", path);
                 free(p.it); gguf_close(f);
                 return CLI_FAIL;
             }
         }
+        struct stat st;
+        if (!a.force && !stat(path, &st)) {
+            cli_error("'%s': output file exists (use --force to overwrite)", path);
+            free(p.it); gguf_close(f);
+            return CLI_FAIL;
+        }
     }
 
-    gguf_writer *w[MAX_SHARDS] = { 0 };
-    int sync_fd[MAX_SHARDS];
-    const unsigned flags = a.force ? GGUF_W_FORCE : 0;
+    /* Shards are opened one at a time: processing order never goes back to an earlier shard
+     * (--split-max-size cuts the processing order, --keep-split processes in input order). */
+    out_state o = { .f = f, .a = &a, .p = &p, .cur = -1, .sync_fd = -1 };
     int rc = 0;
-    for (int s = 0; s < p.n_shards; s++) sync_fd[s] = -1;
-    for (int s = 0; s < p.n_shards && !rc; s++) {
-        w[s] = cli_writer_open(paths[s], flags, &err);
-        if (!w[s]) {
-            cli_error_gguf(&err);
-            rc = -2;
-            break;
-        }
-        sync_fd[s] = open(gguf_writer_tmp_path(w[s]), O_RDONLY | O_CLOEXEC);
-        if (add_metadata(w[s], f, &a, &p, s)) {
-            rc = -1;
-            err = *gguf_writer_error(w[s]);
-            cli_error_gguf(&err);
-            rc = -2;
-        }
-    }
-
     uint64_t total = 0, done = 0;
     for (int64_t i = 0; i < p.n; i++) total += p.it[i].t->size;
-    cli_progress *prog = rc ? NULL : cli_progress_new("quantize", total);
+    cli_progress *prog = cli_progress_new("quantize", total);
     uint8_t *buf[2] = { NULL, NULL };
     size_t bufsz[2] = { 0, 0 };
     for (int64_t i = 0; i < p.n && !rc; i++) {
-        gguf_writer *ws = w[p.it[i].shard];
-        rc = write_tensor(ws, sync_fd[p.it[i].shard], f, &a, &p.it[i], buf, bufsz, prog, &done);
+        if ((rc = out_advance(&o, p.it[i].shard))) break;
+        rc = write_tensor(o.w, o.sync_fd, f, &a, &p.it[i], buf, bufsz, prog, &done);
         if (rc == -1) {
-            err = *gguf_writer_error(ws);
+            err = *gguf_writer_error(o.w);
             cli_error_gguf(&err);
         }
     }
+    if (!rc) rc = out_advance(&o, p.n_shards);   /* finish the last shard (and any empty ones) */
     free(buf[0]);
     free(buf[1]);
     cli_progress_done(prog);
-    if (!rc && gguf_check_unchanged(f, &err)) {
-        cli_error_gguf(&err);
-        rc = -2;
-    }
-    for (int s = 0; s < p.n_shards; s++) {
-        if (sync_fd[s] >= 0) close(sync_fd[s]);
-        if (!w[s]) continue;
-        if (rc) {
-            cli_writer_abort(w[s]);
-        } else if (cli_writer_finish(w[s], &err)) {
-            cli_error_gguf(&err);
-            rc = -2;
-            /* a set with a missing shard is no model: take back the shards already renamed */
-            for (int k = 0; k < s; k++) unlink(paths[k]);
-        }
-        w[s] = NULL;
-    }
+    if (rc) out_fail(&o);
     if (!rc && !cli_quiet() && p.n_fallback)
         cli_warn("%d of %" PRId64 " tensors required fallback quantization", p.n_fallback, p.n);
     free(p.it);
