@@ -109,7 +109,17 @@ if [ -x "$BIN/gguf-split" ]; then
     "$BIN/gguf-split" --split-max-tensors 1 "$EDGE" "$T/ef" >/dev/null 2>&1
     expect gguf_split_in 0 "$Q" -q "$T/ef-00001-of-00003.gguf" "$T/ef-q4km.gguf" q4_k_m
     check gguf_split_in_identical cmp -s "$T/ef-q4km.gguf" "$G/edge-q4km.gguf"
+    # a metadata-only first shard (--no-tensor-first-split) through --keep-split: an empty
+    # output shard first, and the set joins back to llama-quantize's file
+    "$BIN/gguf-split" --split-max-tensors 2 --no-tensor-first-split "$FB" "$T/nt" >/dev/null 2>&1
+    expect keep_split_empty_first 0 "$Q" -q --keep-split "$T/nt-00001-of-00004.gguf" "$T/ntq.gguf" q4_k_m
+    expect keep_split_empty_join 0 "$Q" -q "$T/ntq-00001-of-00004.gguf" "$T/ntj.gguf" q4_k_m
+    check keep_split_empty_identical cmp -s "$T/ntj.gguf" "$G/fallback-q4km.gguf"
 else
     skip gguf_split_in "gguf-split not built"
 fi
+# an existing later shard is refused before anything is written
+: > "$T/ex-00003-of-00004.gguf"
+expect_err split_shard_exists 1 "ex-00003-of-00004.gguf.*exists" "$Q" --split-max-size 1M "$FB" "$T/ex.gguf" f32
+check split_shard_exists_nothing_written test ! -e "$T/ex-00001-of-00004.gguf"
 check no_temp_files_at_end no_leftovers
