@@ -294,6 +294,15 @@ static void print_dry_run(const gguf_file *f, const args *a, const plan *p)
     printf("model size: %.2f MiB (%.2f BPW)\n", tin / 1048576.0, nel ? tin * 8.0 / nel : 0.0);
     printf("quant size: %.2f MiB (%.2f BPW) as %s in %d file%s\n", tout / 1048576.0,
            nel ? tout * 8.0 / nel : 0.0, quant_ftype_name(a->ftype), p->n_shards, p->n_shards > 1 ? "s" : "");
+    /* tally of output types, in type-id order: "types: F32 321, Q4_K 385, Q6_K 65" */
+    printf("types:");
+    const char *sep = " ";
+    for (int ty = 0; ty < GGUF_TYPE_COUNT; ty++) {
+        int64_t c = 0;
+        for (int64_t i = 0; i < p->n; i++) c += p->it[i].out_type == ty;
+        if (c) { printf("%s%s %" PRId64, sep, gguf_type_name(ty), c); sep = ", "; }
+    }
+    printf("\n");
     if (p->n_fallback) printf("fallback: %d of %" PRId64 " tensors\n", p->n_fallback, p->n);
     (void)f;
 }

@@ -61,6 +61,24 @@ check dry_run_nothing_written test ! -e "$T/dry.gguf"
 check dry_run_types grep -Eq 'blk.0.attn_v.weight +\[1024, 96\] +F32 -> Q6_K' "$T/.out"
 check dry_run_total grep -q '^quant size: 0.13 MiB' "$T/.out"
 
+# full QwQ-32B shapes (sparse F16 file, no data): llama-quantize --dry-run's numbers (FORMATS.md 2.5, 2.7)
+python3 "$(dirname "$0")/mk_qwq_shape.py" "$T/qwq.gguf"
+expect qwq_dry_q4km 0 "$Q" --dry-run "$T/qwq.gguf" "$T/none.gguf" q4_k_m
+check qwq_q4km_in grep -q '^model size: 62494.27 MiB (16.00 BPW)$' "$T/.out"
+check qwq_q4km_size grep -q '^quant size: 18926.01 MiB (4.85 BPW)' "$T/.out"
+check qwq_q4km_tally grep -q '^types: F32 321, Q4_K 385, Q6_K 65$' "$T/.out"
+check qwq_q4km_attn_v grep -Eq 'blk.13.attn_v.weight .* -> Q6_K' "$T/.out"
+check qwq_q4km_attn_v_q4 grep -Eq 'blk.14.attn_v.weight .* -> Q4_K' "$T/.out"
+expect qwq_dry_q80 0 "$Q" --dry-run "$T/qwq.gguf" "$T/none.gguf" Q8_0
+check qwq_q80_size grep -q '^quant size: 33202.08 MiB (8.50 BPW)' "$T/.out"
+check qwq_q80_tally grep -q '^types: F32 321, Q8_0 450$' "$T/.out"
+python3 "$(dirname "$0")/mk_qwq_shape.py" "$T/qwq-tied.gguf" --tied
+expect qwq_dry_tied 0 "$Q" --dry-run "$T/qwq-tied.gguf" "$T/none.gguf" q4_k_m
+check qwq_tied_embd grep -Eq 'token_embd.weight .* F16 -> Q6_K' "$T/.out"
+check qwq_tied_tally grep -q '^types: F32 321, Q4_K 384, Q6_K 65$' "$T/.out"
+check qwq_nothing_written test ! -e "$T/none.gguf"
+rm -f "$T/qwq.gguf" "$T/qwq-tied.gguf"
+
 # ---------------------------------------------------------------- refusals
 expect_err requantize_refused 1 "already quantized \(Q8_0\).*--allow-requantize" "$Q" "$G/edge-q80.gguf" "$T/rq.gguf" q4_k_m
 check requantize_no_output test ! -e "$T/rq.gguf"
