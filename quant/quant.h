@@ -51,7 +51,9 @@ int quant_convert_rows(int src_type, const void *src, int dst_type, void *dst, i
 
 /* The same, with a side task: one thread runs task(task_arg) while the others start on the rows,
  * then helps with the rest (used to write the previous chunk while this one is computed). The
- * task runs exactly once, also when nrows is 0 or nthreads is 1; it must not touch dst. */
+ * task runs exactly once whenever the types and row length are valid (also for nrows 0 or
+ * nthreads 1), and not at all when the call fails with GGUF_E_TYPE / GGUF_E_BLOCK; it must not
+ * touch dst. */
 int quant_convert_rows_with(int src_type, const void *src, int dst_type, void *dst, int64_t nrows,
                             int64_t n_per_row, int nthreads, void (*task)(void *), void *task_arg);
 
