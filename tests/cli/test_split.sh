@@ -164,6 +164,18 @@ expect_err fail_renaming 1 "p-00003-of-00004.gguf" "$S" --force --split-max-size
 check fail_renaming_no_shards test "$(ls "$T/w2")" = "p-00003-of-00004.gguf"
 check fail_renaming_no_tmp test -z "$(ls "$T/w2" | grep tmp)"
 
+# the disk fills up while shard 3 is written (libgguf's fault hook: ENOSPC after N bytes of one
+# writer; shards 1 and 2 are ~0.8 MB and ~0.3 MB, shard 3 ~1.5 MB): shards 1 and 2 are complete
+# in their temp files by then, and all of them must go
+mkdir "$T/w3"
+expect_err fail_disk_full 1 "p-00003-of-00004.gguf.*(No space|space)" \
+    env GGUF_FAULT_WRITE_AFTER=1000000 "$S" --split-max-size 1M "$T/sz.gguf" "$T/w3/p"
+check fail_disk_full_nothing_left test -z "$(ls -A "$T/w3")"
+# and during a merge
+expect_err fail_disk_full_merge 1 "merged.gguf.*(No space|space)" \
+    env GGUF_FAULT_WRITE_AFTER=1000000 "$S" --merge "$T/s/p-00001-of-00004.gguf" "$T/w3/merged.gguf"
+check fail_disk_full_merge_nothing_left test -z "$(ls -A "$T/w3")"
+
 # ---------------------------------------------------------------- inputs that already carry split keys
 # a llama-gguf-split merge output (split.no=0, split.tensors.count, split.count=0 at the end)
 py make "$T/lm.gguf" --merged-keys 100 160 33 64 48 8 1000 17 320 5
