@@ -264,4 +264,17 @@ for gc in "fallback-q80:2 2 2" "edge-q4km:2 1"; do
     expect real_merge_size_$g 0 "$S" --merge "$(shards "$T/gs_$g/p" | head -1)" "$T/gs_$g/merged.gguf"
     check real_roundtrip_size_$g cmp "$TD/golden-quant/$g.gguf" "$T/gs_$g/merged.gguf"
 done
+# a real vocab-only file (no tensors; its writer did not pad the end): one shard, KVs intact;
+# the merge pads the metadata to 32 as every current writer does, and is otherwise identical
+gzip -dc "$TD/real-gguf/ggml-vocab-llama-spm.gguf.gz" >"$T/spm.gguf"
+mkdir "$T/v"
+expect real_vocab_split 0 "$S" "$T/spm.gguf" "$T/v/p"
+check real_vocab_one_shard test "$(nshards "$T/v/p")" = 1
+{ kv_lines "$T/spm.gguf"; printf 'kv split.no u16 0\nkv split.tensors.count i32 0\nkv split.count u16 1\n'; } >"$T/wantv"
+check real_vocab_kvs cmp -s "$T/wantv" <(kv_lines "$T/v/p-00001-of-00001.gguf")
+expect real_vocab_merge 0 "$S" --merge "$T/v/p-00001-of-00001.gguf" "$T/v/merged.gguf"
+vs=$(stat -c %s "$T/spm.gguf")
+check real_vocab_merge_prefix cmp -n "$vs" "$T/spm.gguf" "$T/v/merged.gguf"
+check real_vocab_merge_padded test "$(stat -c %s "$T/v/merged.gguf")" = $(( (vs + 31) / 32 * 32 ))
+check real_vocab_merge_zeros test -z "$(tail -c +$((vs + 1)) "$T/v/merged.gguf" | tr -d '\0')"
 check no_tmp_at_end no_leftovers
