@@ -159,7 +159,7 @@ static void check_common_kvs(gguf_file *f, const char *dir, int file_type, bool 
     json_array_foreach(json_object_get(json_object_get(tok, "model"), "merges"), mi, mv) {
         char buf[1024];
         snprintf(buf, sizeof buf, "%s %s", json_string_value(json_array_get(mv, 0)), json_string_value(json_array_get(mv, 1)));
-        if (!str_is(gguf_kv_arr_str(f, im, mi), buf) && !bad++) TH_FAILF("merge %zu differs: '%s'", mi, buf);
+        if (!str_is(gguf_kv_arr_str(f, im, mi), buf) && !bad++) TH_FAILF("merge %zu differs: '%.200s'", mi, buf);
     }
     json_decref(tok);
     CHECK_EQ_INT(bad, 0);
