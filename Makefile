@@ -69,7 +69,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 TESTH_OBJ := $(TESTH_SRC:%.c=$(BUILD)/obj/%.o)
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BUILD)/bin/%)
-TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 ifneq ($(NVCC),)
 ifneq ($(CU_SRC),)
@@ -122,10 +122,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTH_OBJ) $(COREA) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(TESTH_OBJ) $(COREA) $(LIBA) $(LDLIBS)
 
-test: all $(TESTS)
+test: all $(TEST_BINS)
 	@BUILD=$(BUILD) SAN=$(SAN) sh tests/run.sh
 
-test-gpu: all $(TESTS)
+test-gpu: all $(TEST_BINS)
 	@BUILD=$(BUILD) GGUF_TEST_GPU=1 sh tests/run.sh
 
 # --- fuzzing (clang libFuzzer) ----------------------------------------------------------
