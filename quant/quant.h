@@ -36,6 +36,23 @@ void quant_to_f32(int type, const void *src, float *dst, int64_t n);
 size_t quant_from_f32(int type, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                       int nthreads);
 
+/* Bytes of a row of n elements of a type this module handles (0 if unknown or n does not fit
+ * the block size). Needs no reader: usable with the quant module alone. */
+size_t quant_row_size(int type, int64_t n);
+
+/* Convert nrows rows of n_per_row elements from src_type (quant_can_dequantize) to dst_type
+ * (quant_can_quantize), fused per thread (dequantize a few rows to f32 in a thread-local
+ * buffer, quantize them). Same bytes as quant_to_f32 followed by quant_from_f32, for any
+ * nthreads. dst holds nrows * quant_row_size(dst_type, n_per_row) bytes.
+ * Returns 0, GGUF_E_TYPE (a type not handled), GGUF_E_BLOCK (n_per_row does not fit a block
+ * size) or GGUF_E_NOMEM. */
+int quant_convert_rows(int src_type, const void *src, int dst_type, void *dst, int64_t nrows,
+                       int64_t n_per_row, int nthreads);
+
+/* First element whose value (F32/F16/BF16) or whose block's fp16 scale d/dmin (quantized
+ * types) is Inf or NaN, or -1 if all are finite: llama-quantize's validation of its output. */
+int64_t quant_check_finite(int type, const void *data, int64_t nrows, int64_t n_per_row);
+
 /* ---- llama file types (FORMATS.md 1.4) */
 enum {
     QUANT_FTYPE_ALL_F32    = 0,
@@ -60,6 +77,8 @@ typedef struct quant_opts {
     int  output_type;         /* --output-tensor-type, or -1 */
     int  token_embd_type;     /* --token-embedding-type, or -1 */
     bool leave_output;        /* --leave-output-tensor */
+    bool input_order;         /* advance the counters in t[] order, not quant_tensor_order_cmp
+                                 order (llama-quantize --keep-split sorts by input position) */
 } quant_opts;
 
 typedef struct quant_tensor {

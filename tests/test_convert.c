@@ -1,0 +1,433 @@
+/*
+ * test_convert.c - gguf-convert end to end on a gguf-synth model with the real Qwen tokenizer:
+ * every KV checked by key, type and value in convert_hf_to_gguf.py's order; every tensor checked
+ * against the safetensors source (bytes for bf16, exact values for f32/f16, dequantized closeness
+ * for q8_0/q4_k_m); tied embeddings; split output opening as one model with identical data.
+ */
+#include "th.h"
+#include "gguf.h"
+#include "convert/hfmodel.h"
+#include "convert/convert.h"
+#include "quant/quant.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char g_model[512], g_tied[512];
+static int g_ready = -1;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+/* Two synthetic models: untied in 3 shards, tied in 2 (hidden 256, 2 layers, vocab 151936). */
+static int setup(void)
+{
+    if (g_ready >= 0) return g_ready;
+    const char *bin = th_env("TH_BIN", "build/bin");
+    th_path(g_model, "%s/qwen2-tiny-v1.5", th_tmp());
+    th_path(g_tied, "%s/tied", th_tmp());
+    g_ready = sh("'%s/gguf-synth' '%s' -q --shards 3 --seed 7 --tokenizer-dir '%s/qwen'", bin, g_model, th_testdata()) == 0 &&
+              sh("'%s/gguf-synth' '%s' -q --shards 2 --seed 8 --tied --tokenizer-dir '%s/qwen' --chat-template '%s/qwen/Qwen-QwQ-32B.jinja'",
+                 bin, g_tied, th_testdata(), th_testdata()) == 0;
+    return g_ready;
+}
+
+static int convert(const char *dir, const char *out, const char *args)
+{
+    return sh("GGUF_TEST_NOSYNC=1 '%s/gguf-convert' '%s' -o '%s' -q %s", th_env("TH_BIN", "build/bin"), dir, out, args);
+}
+
+static bool str_is(gguf_str s, const char *c) { return s.len == strlen(c) && !memcmp(s.ptr, c, s.len); }
+
+/* expected KV list, in order */
+typedef struct kv_exp { const char *key; int type; int64_t i; double f; const char *s; } kv_exp;
+
+static void check_kvs(gguf_file *f, const kv_exp *e, int n)
+{
+    CHECK_EQ_INT(gguf_n_kv(f), n);
+    for (int i = 0; i < n; i++) {
+        CHECK_MSG(!strcmp(gguf_kv_key(f, i), e[i].key), "KV %d is '%s', expected '%s'", i, gguf_kv_key(f, i), e[i].key);
+        CHECK_MSG(gguf_kv_get_type(f, i) == (gguf_kv_type)e[i].type, "KV '%s' has type %s, expected %s", e[i].key,
+                  gguf_kv_type_name(gguf_kv_get_type(f, i)), gguf_kv_type_name(e[i].type));
+        switch (e[i].type) {
+        case GGUF_KV_UINT32: CHECK_MSG(gguf_kv_u32(f, i) == (uint32_t)e[i].i, "KV '%s' = %u, expected %" PRId64, e[i].key, gguf_kv_u32(f, i), e[i].i); break;
+        case GGUF_KV_INT32: CHECK_EQ_INT(gguf_kv_i32(f, i), e[i].i); break;
+        case GGUF_KV_FLOAT32: CHECK_MSG(gguf_kv_f32(f, i) == (float)e[i].f, "KV '%s' = %.9g, expected %.9g", e[i].key, gguf_kv_f32(f, i), (float)e[i].f); break;
+        case GGUF_KV_BOOL: CHECK_EQ_INT(gguf_kv_bool(f, i), e[i].i); break;
+        case GGUF_KV_STRING:
+            if (e[i].s) CHECK_MSG(str_is(gguf_kv_str(f, i), e[i].s), "KV '%s' = '%.*s', expected '%s'", e[i].key,
+                                  (int)gguf_kv_str(f, i).len, gguf_kv_str(f, i).ptr, e[i].s);
+            break;
+        case GGUF_KV_ARRAY: CHECK_MSG(gguf_kv_arr_n(f, i) == (uint64_t)e[i].i, "KV '%s' has %" PRIu64 " elements, expected %" PRId64,
+                                      e[i].key, gguf_kv_arr_n(f, i), e[i].i); break;
+        }
+    }
+}
+
+static json_t *load_json(const char *dir, const char *name)
+{
+    char p[1024];
+    th_path(p, "%s/%s", dir, name);
+    return json_load_file(p, 0, NULL);
+}
+
+static int64_t n_params(int64_t E, int64_t F, int64_t H, int64_t KV, int64_t L, int64_t V, bool tied)
+{
+    int64_t hd = E / H, q = E, k = KV * hd;
+    int64_t layer = E + (E * q + q) + 2 * (E * k + k) + q * E + E + 3 * E * F;
+    return V * E * (tied ? 1 : 2) + E + L * layer;
+}
+
+static void check_common_kvs(gguf_file *f, const char *dir, int file_type, bool tied, const char *name)
+{
+    json_t *tc = load_json(dir, "tokenizer_config.json");
+    CHECK(tc);
+    const char *tmpl = json_string_value(json_object_get(tc, "chat_template"));
+    char label[32];
+    conv_size_label(n_params(256, 768, 4, 2, 2, 151936, tied), label, sizeof label);
+    /* the label is what gguf-py prints for the parameter count: check the formula independently */
+    CHECK_EQ_STR(label, tied ? "40M" : "79M");
+    kv_exp e[] = {
+        { "general.architecture", GGUF_KV_STRING, 0, 0, "qwen2" },
+        { "general.type", GGUF_KV_STRING, 0, 0, "model" },
+        { "general.name", GGUF_KV_STRING, 0, 0, name },
+        { "general.size_label", GGUF_KV_STRING, 0, 0, label },
+        { "qwen2.block_count", GGUF_KV_UINT32, 2, 0, NULL },
+        { "qwen2.context_length", GGUF_KV_UINT32, 32768, 0, NULL },
+        { "qwen2.embedding_length", GGUF_KV_UINT32, 256, 0, NULL },
+        { "qwen2.feed_forward_length", GGUF_KV_UINT32, 768, 0, NULL },
+        { "qwen2.attention.head_count", GGUF_KV_UINT32, 4, 0, NULL },
+        { "qwen2.attention.head_count_kv", GGUF_KV_UINT32, 2, 0, NULL },
+        { "qwen2.rope.freq_base", GGUF_KV_FLOAT32, 0, 1e6, NULL },
+        { "qwen2.attention.layer_norm_rms_epsilon", GGUF_KV_FLOAT32, 0, 1e-6, NULL },
+        { "general.file_type", GGUF_KV_UINT32, file_type, 0, NULL },
+        { "general.quantization_version", GGUF_KV_UINT32, 2, 0, NULL },
+        { "tokenizer.ggml.model", GGUF_KV_STRING, 0, 0, "gpt2" },
+        { "tokenizer.ggml.pre", GGUF_KV_STRING, 0, 0, "qwen2" },
+        { "tokenizer.ggml.tokens", GGUF_KV_ARRAY, 151936, 0, NULL },
+        { "tokenizer.ggml.token_type", GGUF_KV_ARRAY, 151936, 0, NULL },
+        { "tokenizer.ggml.merges", GGUF_KV_ARRAY, 151387, 0, NULL },
+        /* tokenizer_config.json: eos "<|endoftext|>", pad "<|endoftext|>"; then config.json bos_token_id */
+        { "tokenizer.ggml.eos_token_id", GGUF_KV_UINT32, 151643, 0, NULL },
+        { "tokenizer.ggml.padding_token_id", GGUF_KV_UINT32, 151643, 0, NULL },
+        { "tokenizer.ggml.bos_token_id", GGUF_KV_UINT32, 151643, 0, NULL },
+        { "tokenizer.ggml.add_bos_token", GGUF_KV_BOOL, 0, 0, NULL },
+        { "tokenizer.chat_template", GGUF_KV_STRING, 0, 0, tmpl },
+    };
+    check_kvs(f, e, (int)(sizeof e / sizeof e[0]));
+    json_decref(tc);
+    if (th_failed_now) return;
+    /* token strings and types */
+    int64_t it = gguf_find_key(f, "tokenizer.ggml.tokens"), ty = gguf_find_key(f, "tokenizer.ggml.token_type");
+    int64_t im = gguf_find_key(f, "tokenizer.ggml.merges");
+    CHECK(gguf_kv_arr_type(f, it) == GGUF_KV_STRING && gguf_kv_arr_type(f, ty) == GGUF_KV_INT32);
+    const int32_t *types = gguf_kv_arr_data(f, ty);
+    int32_t t0;
+    struct { int64_t id; const char *tok; int type; } probe[] = {
+        { 0, "!", 1 }, { 151642, NULL, 1 }, { 151643, "<|endoftext|>", 3 }, { 151645, "<|im_end|>", 3 },
+        { 151657, "<tool_call>", 4 }, { 151668, "</think>", 4 }, { 151669, "[PAD151669]", 5 }, { 151935, "[PAD151935]", 5 },
+    };
+    for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+        if (probe[i].tok) CHECK_MSG(str_is(gguf_kv_arr_str(f, it, (uint64_t)probe[i].id), probe[i].tok), "token %" PRId64, probe[i].id);
+        memcpy(&t0, types + probe[i].id, 4);
+        CHECK_MSG(t0 == probe[i].type, "token %" PRId64 " type %d, expected %d", probe[i].id, t0, probe[i].type);
+    }
+    CHECK(str_is(gguf_kv_arr_str(f, im, 0), "\xC4\xA0 \xC4\xA0"));
+    /* every token string equals tokenizer.json's */
+    json_t *tok = load_json(dir, "tokenizer.json");
+    CHECK(tok);
+    const char *k;
+    json_t *v;
+    int bad = 0;
+    json_object_foreach(json_object_get(json_object_get(tok, "model"), "vocab"), k, v) {
+        if (!str_is(gguf_kv_arr_str(f, it, (uint64_t)json_integer_value(v)), k) && !bad++)
+            TH_FAILF("token %" PRId64 " differs from tokenizer.json '%s'", (int64_t)json_integer_value(v), k);
+    }
+    size_t mi;
+    json_t *mv;
+    json_array_foreach(json_object_get(json_object_get(tok, "model"), "merges"), mi, mv) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s %s", json_string_value(json_array_get(mv, 0)), json_string_value(json_array_get(mv, 1)));
+        if (!str_is(gguf_kv_arr_str(f, im, mi), buf) && !bad++) TH_FAILF("merge %zu differs: '%s'", mi, buf);
+    }
+    json_decref(tok);
+    CHECK_EQ_INT(bad, 0);
+}
+
+static float bf16f(uint16_t h) { uint32_t u = (uint32_t)h << 16; float x; memcpy(&x, &u, 4); return x; }
+
+/* Compare every tensor of f to the source model. */
+static void check_tensors(gguf_file *f, const char *dir, int want2d /* -1: quantized, check closeness */)
+{
+    conv_hf_model *m = NULL;
+    gguf_error err;
+    CHECK_MSG(conv_hf_open(dir, &m, &err) == 0, "%s", err.msg);
+    CHECK_EQ_INT(gguf_n_tensors(f), conv_hf_n_tensors(m));
+    float *a = NULL, *b = NULL;
+    for (int64_t i = 0; i < conv_hf_n_tensors(m); i++) {
+        const conv_tensor *s = conv_hf_tensor(m, i);
+        const gguf_tensor_info *t = gguf_tensor(f, i);
+        CHECK_MSG(!strcmp(t->name, s->name), "tensor %" PRId64 " is '%s', expected '%s' (convert order)", i, t->name, s->name);
+        CHECK_EQ_INT(t->n_dims, s->n_dims);
+        for (int d = 0; d < 4; d++) CHECK_EQ_INT(t->ne[d], s->ne[d]);
+        int64_t n = s->ne[0] * s->ne[1];
+        if (s->n_dims == 1) CHECK_MSG(t->type == GGUF_TYPE_F32, "1-D '%s' is %s", t->name, gguf_type_name(t->type));
+        else if (want2d >= 0) CHECK_MSG(t->type == want2d, "'%s' is %s", t->name, gguf_type_name(t->type));
+        const uint16_t *src = s->data;
+        if (t->type == GGUF_TYPE_BF16) {
+            CHECK_MSG(t->size == s->size && !memcmp(t->data, s->data, s->size), "'%s' bytes differ", t->name);
+        } else if (t->type == GGUF_TYPE_F32) {
+            for (int64_t j = 0; j < n; j++) {
+                float x;
+                memcpy(&x, (const char *)t->data + 4 * j, 4);
+                CHECK_MSG(x == bf16f(src[j]), "'%s'[%" PRId64 "] = %g, source %g", t->name, j, x, bf16f(src[j]));
+            }
+        } else if (t->type == GGUF_TYPE_F16) {
+            for (int64_t j = 0; j < n; j++) {
+                uint16_t h;
+                memcpy(&h, (const char *)t->data + 2 * j, 2);
+                CHECK_MSG(fabsf(quant_fp16_to_fp32(h) - bf16f(src[j])) <= 6e-8f, "'%s'[%" PRId64 "]", t->name, j);
+            }
+        } else {
+            /* quantized: dequantize, compare with the source */
+            CHECK(gguf_type_is_quantized(t->type));
+            a = realloc(a, (size_t)n * sizeof *a);
+            b = realloc(b, (size_t)n * sizeof *b);
+            quant_to_f32(t->type, t->data, a, n);
+            double se = 0, ss = 0, maxerr = 0;
+            for (int64_t j = 0; j < n; j++) {
+                b[j] = bf16f(src[j]);
+                double d = (double)a[j] - b[j];
+                se += d * d;
+                ss += (double)b[j] * b[j];
+                if (fabs(d) > maxerr) maxerr = fabs(d);
+            }
+            double rel = sqrt(se / ss);
+            double lim = t->type == GGUF_TYPE_Q8_0 ? 0.01 : t->type == GGUF_TYPE_Q6_K ? 0.03 : 0.12;
+            CHECK_MSG(rel < lim, "'%s' (%s): relative RMS error %.4f >= %.3f", t->name, gguf_type_name(t->type), rel, lim);
+            if (t->type == GGUF_TYPE_Q8_0) CHECK_MSG(maxerr <= 0.07 / 127 * 0.5 + 1e-4, "'%s' max error %g", t->name, maxerr);
+        }
+    }
+    free(a);
+    free(b);
+    conv_hf_close(m);
+}
+
+TEST(bf16_default_keys_and_bytes)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    char out[600];
+    th_path(out, "%s/bf16.gguf", th_tmp());
+    CHECK_EQ_INT(convert(g_model, out, ""), 0);
+    gguf_error err;
+    gguf_file *f = gguf_open(out, &err);
+    CHECK_MSG(f, "%s", err.msg);
+    check_common_kvs(f, g_model, 32, false, "Qwen2 Tiny v1.5");
+    if (!th_failed_now) check_tensors(f, g_model, GGUF_TYPE_BF16);
+    gguf_close(f);
+}
+
+TEST(f32_and_f16_values)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    const char *types[] = { "f32", "f16" };
+    const int ft[] = { 0, 1 }, tt[] = { GGUF_TYPE_F32, GGUF_TYPE_F16 };
+    for (int k = 0; k < 2; k++) {
+        char out[600], args[64];
+        th_path(out, "%s/%s.gguf", th_tmp(), types[k]);
+        snprintf(args, sizeof args, "--type %s", types[k]);
+        CHECK_EQ_INT(convert(g_model, out, args), 0);
+        gguf_error err;
+        gguf_file *f = gguf_open(out, &err);
+        CHECK_MSG(f, "%s", err.msg);
+        int64_t i = gguf_find_key(f, "general.file_type");
+        CHECK(i >= 0 && gguf_kv_u32(f, i) == (uint32_t)ft[k]);
+        check_tensors(f, g_model, tt[k]);
+        gguf_close(f);
+        unlink(out);
+        if (th_failed_now) return;
+    }
+}
+
+TEST(q8_0_and_q4_k_m)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    char out[600];
+    th_path(out, "%s/q8.gguf", th_tmp());
+    CHECK_EQ_INT(convert(g_model, out, "--type q8_0 --threads 2"), 0);
+    gguf_error err;
+    gguf_file *f = gguf_open(out, &err);
+    CHECK_MSG(f, "%s", err.msg);
+    CHECK_EQ_INT(gguf_kv_u32(f, gguf_find_key(f, "general.file_type")), 7);
+    check_tensors(f, g_model, GGUF_TYPE_Q8_0);
+    gguf_close(f);
+    unlink(out);
+    if (th_failed_now) return;
+
+    th_path(out, "%s/q4km.gguf", th_tmp());
+    CHECK_EQ_INT(convert(g_model, out, "--type q4_k_m"), 0);
+    f = gguf_open(out, &err);
+    CHECK_MSG(f, "%s", err.msg);
+    CHECK_EQ_INT(gguf_kv_u32(f, gguf_find_key(f, "general.file_type")), 15);
+    check_tensors(f, g_model, -1);
+    /* FORMATS.md 2.5: output Q6_K, token_embd Q4_K (untied), attn_q Q4_K */
+    CHECK_EQ_INT(gguf_tensor(f, gguf_find_tensor(f, "output.weight"))->type, GGUF_TYPE_Q6_K);
+    CHECK_EQ_INT(gguf_tensor(f, gguf_find_tensor(f, "token_embd.weight"))->type, GGUF_TYPE_Q4_K);
+    CHECK_EQ_INT(gguf_tensor(f, gguf_find_tensor(f, "blk.0.attn_q.weight"))->type, GGUF_TYPE_Q4_K);
+    gguf_close(f);
+    unlink(out);
+}
+
+TEST(tied_embeddings)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    char out[600];
+    th_path(out, "%s/tied.gguf", th_tmp());
+    CHECK_EQ_INT(convert(g_tied, out, "--type q4_k_m"), 0);
+    gguf_error err;
+    gguf_file *f = gguf_open(out, &err);
+    CHECK_MSG(f, "%s", err.msg);
+    CHECK(gguf_find_tensor(f, "output.weight") < 0);
+    CHECK_EQ_INT(gguf_n_tensors(f), 2 + 2 * 12);
+    /* tied: token_embd takes the OUTPUT rule -> Q6_K */
+    CHECK_EQ_INT(gguf_tensor(f, gguf_find_tensor(f, "token_embd.weight"))->type, GGUF_TYPE_Q6_K);
+    /* chat_template.jinja is ignored when tokenizer_config.json has one */
+    json_t *tc = load_json(g_tied, "tokenizer_config.json");
+    gguf_str s;
+    CHECK(gguf_get_str(f, "tokenizer.chat_template", &s, NULL) == 0);
+    CHECK(str_is(s, json_string_value(json_object_get(tc, "chat_template"))));
+    json_decref(tc);
+    gguf_close(f);
+    unlink(out);
+    th_path(out, "%s/tied-bf16.gguf", th_tmp());
+    CHECK_EQ_INT(convert(g_tied, out, ""), 0);
+    f = gguf_open(out, &err);
+    CHECK_MSG(f, "%s", err.msg);
+    check_common_kvs(f, g_tied, 32, true, "Tied");
+    if (!th_failed_now) check_tensors(f, g_tied, GGUF_TYPE_BF16);
+    gguf_close(f);
+    unlink(out);
+}
+
+TEST(split_loads_as_one_model)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    char one[600], pre[600], first[700];
+    th_path(one, "%s/one.gguf", th_tmp());
+    th_path(pre, "%s/sp.gguf", th_tmp());
+    CHECK_EQ_INT(convert(g_model, one, ""), 0);
+    CHECK_EQ_INT(convert(g_model, pre, "--split-max-tensors 10"), 0);
+    th_path(first, "%s/sp-00001-of-00003.gguf", th_tmp());
+    gguf_error err;
+    gguf_file *a = gguf_open(one, &err), *b = gguf_open(first, &err);
+    CHECK_MSG(a && b, "%s", err.msg);
+    CHECK_EQ_INT(gguf_n_files(b), 3);
+    CHECK_EQ_INT(gguf_n_tensors(a), gguf_n_tensors(b));
+    for (int64_t i = 0; i < gguf_n_tensors(a); i++) {
+        const gguf_tensor_info *x = gguf_tensor(a, i), *y = gguf_tensor(b, i);
+        CHECK(!strcmp(x->name, y->name) && x->type == y->type && x->size == y->size && !memcmp(x->data, y->data, x->size));
+        CHECK_EQ_INT(y->file_index, i / 10);
+    }
+    /* first split: all KVs then split.no, split.count, split.tensors.count */
+    int64_t n = gguf_n_kv(b);
+    CHECK_EQ_INT(n, gguf_n_kv(a) + 3);
+    CHECK_EQ_STR(gguf_kv_key(b, n - 3), "split.no");
+    CHECK_EQ_STR(gguf_kv_key(b, n - 2), "split.count");
+    CHECK_EQ_STR(gguf_kv_key(b, n - 1), "split.tensors.count");
+    CHECK(gguf_kv_get_type(b, n - 3) == GGUF_KV_UINT16 && gguf_kv_get_type(b, n - 2) == GGUF_KV_UINT16 &&
+          gguf_kv_get_type(b, n - 1) == GGUF_KV_INT32);
+    CHECK_EQ_INT(gguf_kv_i32(b, n - 1), gguf_n_tensors(a));
+    gguf_close(a);
+    gguf_close(b);
+    /* later splits carry only the split keys */
+    th_path(first, "%s/sp-00002-of-00003.gguf", th_tmp());
+    gguf_open_opts o = { .no_split = true };
+    gguf_file *c = gguf_open_ex(first, &o, &err);
+    CHECK_MSG(c, "%s", err.msg);
+    CHECK_EQ_INT(gguf_n_kv(c), 3);
+    CHECK_EQ_INT(gguf_kv_u16(c, gguf_find_key(c, "split.no")), 1);
+    gguf_close(c);
+}
+
+TEST(split_by_size)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    char pre[600], p[700];
+    th_path(pre, "%s/sz.gguf", th_tmp());
+    /* token_embd 77.8 MB, layers ~1.3 MB each, output 77.8 MB: 80M -> 2 splits */
+    CHECK_EQ_INT(convert(g_model, pre, "--split-max-size 80M"), 0);
+    th_path(p, "%s/sz-00001-of-00002.gguf", th_tmp());
+    gguf_error err;
+    gguf_file *f = gguf_open(p, &err);
+    CHECK_MSG(f, "%s", err.msg);
+    CHECK_EQ_INT(gguf_n_files(f), 2);
+    uint64_t sum = 0;
+    for (int64_t i = 0; i < gguf_n_tensors(f); i++) {
+        const gguf_tensor_info *t = gguf_tensor(f, i);
+        if (t->file_index == 0) sum += (t->size + 31) & ~31ull;
+    }
+    CHECK(sum <= 80000000ull);
+    gguf_close(f);
+}
+
+TEST(hf_api_contract)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    conv_hf_model *m = NULL;
+    gguf_error err;
+    CHECK_MSG(conv_hf_open(g_model, &m, &err) == 0, "%s", err.msg);
+    const conv_hparams *hp = conv_hf_hparams(m);
+    CHECK_EQ_INT(hp->n_layer, 2);
+    CHECK_EQ_INT(hp->n_embd, 256);
+    CHECK_EQ_INT(hp->n_head_kv, 2);
+    CHECK_EQ_INT(hp->head_dim, 64);
+    CHECK(!hp->tied);
+    CHECK_EQ_INT(hp->src_type, GGUF_TYPE_BF16);
+    CHECK_EQ_INT(conv_hf_n_shards(m), 3);
+    CHECK_EQ_INT(conv_hf_n_tensors(m), 27);
+    /* convert order: shards sorted, names sorted inside: lm_head first in the last shard */
+    int64_t io = conv_hf_find_tensor(m, "output.weight");
+    CHECK(io > 0);
+    CHECK_EQ_STR(conv_hf_tensor(m, io)->hf_name, "lm_head.weight");
+    CHECK_EQ_INT(conv_hf_tensor(m, io)->shard, 2);
+    CHECK(conv_hf_tensor(m, io - 1)->shard < 2);
+    const conv_tensor *q = conv_hf_tensor(m, conv_hf_find_tensor(m, "blk.1.attn_k.weight"));
+    CHECK(q && q->ne[0] == 256 && q->ne[1] == 128 && q->n_dims == 2 && q->size == 256 * 128 * 2);
+    conv_hf_release(m, q);
+    conv_hf_close(m);
+    conv_hf_close(NULL);
+    char buf[64];
+    int64_t l;
+    CHECK_EQ_INT(conv_hf_map_name("model.layers.12.mlp.down_proj.weight", buf, sizeof buf, &l), 1);
+    CHECK_EQ_STR(buf, "blk.12.ffn_down.weight");
+    CHECK_EQ_INT(l, 12);
+    CHECK_EQ_INT(conv_hf_map_name("model.layers.0.self_attn.rotary_emb.inv_freq", buf, sizeof buf, &l), 0);
+    CHECK_EQ_INT(conv_hf_map_name("model.layers.01.mlp.up_proj.weight", buf, sizeof buf, &l), -1);
+    CHECK_EQ_INT(conv_hf_map_name("vision.tower.weight", buf, sizeof buf, &l), -1);
+}
+
+TEST(size_label_and_title)
+{
+    char b[64];
+    conv_size_label(494032768, b, sizeof b); CHECK_EQ_STR(b, "494M");
+    conv_size_label(32763876352LL, b, sizeof b); CHECK_EQ_STR(b, "33B");
+    conv_size_label(1543714304, b, sizeof b); CHECK_EQ_STR(b, "1.5B");
+    conv_size_label(7615616512LL, b, sizeof b); CHECK_EQ_STR(b, "7.6B");
+    conv_size_label(999, b, sizeof b); CHECK_EQ_STR(b, "1.0K");
+    conv_id_to_title("qwq-32b-preview", b, sizeof b); CHECK_EQ_STR(b, "Qwq 32b Preview");
+    conv_id_to_title("QwQ-32B", b, sizeof b); CHECK_EQ_STR(b, "QwQ 32B");
+    conv_id_to_title("my-model-v2.5", b, sizeof b); CHECK_EQ_STR(b, "My Model v2.5");
+}
+
+TH_MAIN()

@@ -1,0 +1,258 @@
+/* forward.c - Qwen2 forward pass on the CPU; see forward.h. */
+#include "verify/forward.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify/gemm.h"
+
+typedef float v16 __attribute__((vector_size(64)));
+
+struct verify_ctx {
+    const verify_model *m;
+    int64_t max_T;
+    float *xn;      /* [T][n_embd]       normed input of a sublayer */
+    float *q;       /* [T][n_head*hd] */
+    float *k, *v;   /* [T][n_kv*hd] */
+    float *att;     /* [T][n_head*hd]    attention output before o_proj */
+    float *g, *u;   /* [T][n_ff]         gate and up */
+    float *rcos, *rsin;  /* [T][n_rot/2] */
+};
+
+static void *xalloc(size_t n) { return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64); }
+
+verify_ctx *verify_ctx_new(const verify_model *m, int64_t max_T)
+{
+    const verify_hparams *hp = &m->hp;
+    verify_ctx *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->m = m;
+    c->max_T = max_T;
+    const size_t T = (size_t)max_T, E = (size_t)hp->n_embd, Q = (size_t)hp->n_head * hp->head_dim,
+                 KV = (size_t)hp->n_head_kv * hp->head_dim, F = (size_t)hp->n_ff,
+                 R = (size_t)hp->n_rot / 2;
+    c->xn = xalloc(T * E);
+    c->q = xalloc(T * Q);
+    c->k = xalloc(T * KV);
+    c->v = xalloc(T * KV);
+    c->att = xalloc(T * Q);
+    c->g = xalloc(T * F);
+    c->u = xalloc(T * F);
+    c->rcos = xalloc(T * R);
+    c->rsin = xalloc(T * R);
+    if (!c->xn || !c->q || !c->k || !c->v || !c->att || !c->g || !c->u || !c->rcos || !c->rsin) {
+        verify_ctx_free(c);
+        return NULL;
+    }
+    /* rotation angles computed in double: theta_i = pos * base^(-2i/n_rot) */
+    for (size_t p = 0; p < T; p++)
+        for (size_t i = 0; i < R; i++) {
+            double a = (double)p * pow(hp->rope_theta, -2.0 * (double)i / (double)hp->n_rot);
+            c->rcos[p * R + i] = (float)cos(a);
+            c->rsin[p * R + i] = (float)sin(a);
+        }
+    return c;
+}
+
+void verify_ctx_free(verify_ctx *c)
+{
+    if (!c) return;
+    free(c->xn); free(c->q); free(c->k); free(c->v); free(c->att); free(c->g); free(c->u);
+    free(c->rcos); free(c->rsin);
+    free(c);
+}
+
+int verify_embed(verify_ctx *c, const int32_t *tokens, int64_t n, float *x, gguf_error *err)
+{
+    const verify_model *m = c->m;
+    for (int64_t i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= m->hp.n_vocab)
+            return gguf_error_set(err, GGUF_E_SHAPE, UINT64_MAX,
+                                  "token %d at position %lld is outside the vocabulary of '%s' (%d entries)",
+                                  tokens[i], (long long)i, m->path, m->hp.n_vocab);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        verify_weight_row(&m->tok_embd, tokens[i], x + i * m->hp.n_embd);
+    return 0;
+}
+
+/* out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w, the sum of squares in double. */
+static void rms_norm(const float *x, const float *w, float *out, int64_t n, int64_t E, double eps)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < n; t++) {
+        const float *xr = x + t * E;
+        float *o = out + t * E;
+        double ss = 0;
+        for (int64_t i = 0; i < E; i++) ss += (double)xr[i] * xr[i];
+        const float scale = (float)(1.0 / sqrt(ss / (double)E + eps));
+        for (int64_t i = 0; i < E; i++) o[i] = xr[i] * scale * w[i];
+    }
+}
+
+/* NEOX rotation of every head of n rows (row stride ld, nh heads of hd floats). */
+static void rope(const verify_ctx *c, float *x, int64_t n, int64_t ld, int nh, int hd)
+{
+    const int R = c->m->hp.n_rot / 2;
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < n; t++) {
+        const float *cs = c->rcos + t * R, *sn = c->rsin + t * R;
+        for (int h = 0; h < nh; h++) {
+            float *v = x + t * ld + (int64_t)h * hd;
+            for (int i = 0; i < R; i++) {
+                const float x0 = v[i], x1 = v[i + R];
+                v[i] = x0 * cs[i] - x1 * sn[i];
+                v[i + R] = x0 * sn[i] + x1 * cs[i];
+            }
+        }
+    }
+}
+
+static inline float dot(const float *a, const float *b, int n)
+{
+    int i = 0;
+    float s = 0;
+    if (n >= 16) {
+        v16 acc = {0};
+        for (; i + 16 <= n; i += 16) {
+            v16 x, y;
+            memcpy(&x, a + i, 64); memcpy(&y, b + i, 64);
+            acc += x * y;
+        }
+        for (int j = 0; j < 16; j++) s += acc[j];
+    }
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* Causal attention of one sequence of T tokens: att[t][h] = sum_j softmax_j(q.k/sqrt(hd)) v[j]. */
+static void attention(verify_ctx *c, int64_t T)
+{
+    const verify_hparams *hp = &c->m->hp;
+    const int nh = hp->n_head, nkv = hp->n_head_kv, hd = hp->head_dim, grp = nh / nkv;
+    const int64_t ldq = (int64_t)nh * hd, ldk = (int64_t)nkv * hd;
+    const float scale = (float)(1.0 / sqrt((double)hd));
+#pragma omp parallel
+    {
+        float *s = malloc((size_t)T * sizeof *s);
+        float *acc = malloc((size_t)hd * sizeof *acc);
+#pragma omp for collapse(2) schedule(dynamic, 8)
+        for (int h = 0; h < nh; h++)
+            for (int64_t i = 0; i < T; i++) {
+                if (!s || !acc) { c->att[i * ldq + (int64_t)h * hd] = __builtin_nanf(""); continue; }
+                const float *qi = c->q + i * ldq + (int64_t)h * hd;
+                const float *kb = c->k + (int64_t)(h / grp) * hd;
+                const float *vb = c->v + (int64_t)(h / grp) * hd;
+                float mx = -INFINITY;
+                for (int64_t j = 0; j <= i; j++) {
+                    s[j] = dot(qi, kb + j * ldk, hd) * scale;
+                    if (s[j] > mx) mx = s[j];
+                }
+                double sum = 0;
+                for (int64_t j = 0; j <= i; j++) {
+                    s[j] = expf(s[j] - mx);
+                    sum += s[j];
+                }
+                memset(acc, 0, (size_t)hd * sizeof *acc);
+                for (int64_t j = 0; j <= i; j++) {
+                    const float p = s[j];
+                    const float *vj = vb + j * ldk;
+                    for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
+                }
+                const float inv = (float)(1.0 / sum);
+                float *o = c->att + i * ldq + (int64_t)h * hd;
+                for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
+            }
+        free(s);
+        free(acc);
+    }
+}
+
+static int check_finite(const verify_ctx *c, const float *x, int64_t n, int64_t E, int il,
+                        int64_t seq, gguf_error *err)
+{
+    int64_t bad = -1;
+#pragma omp parallel for schedule(static) reduction(max:bad)
+    for (int64_t t = 0; t < n; t++) {
+        const float *r = x + t * E;
+        float s = 0;
+        for (int64_t i = 0; i < E; i++) s += r[i] * 0.0f;   /* NaN iff some r[i] is NaN or Inf */
+        if (s != s && t > bad) bad = t;
+    }
+    if (bad >= 0)
+        return gguf_error_set(err, GGUF_E_NONFINITE, UINT64_MAX,
+                              "'%s': non-finite activation after layer %d (sequence %lld, position %lld)",
+                              c->m->path, il, (long long)seq, (long long)bad);
+    return 0;
+}
+
+int verify_layer_forward(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t T, gguf_error *err)
+{
+    const verify_model *m = c->m;
+    const verify_hparams *hp = &m->hp;
+    const verify_layer *L = &m->layers[il];
+    const int64_t E = hp->n_embd, Q = (int64_t)hp->n_head * hp->head_dim,
+                  KV = (int64_t)hp->n_head_kv * hp->head_dim, F = hp->n_ff;
+    if (T > c->max_T)
+        return gguf_error_set(err, GGUF_E_USAGE, UINT64_MAX, "sequence of %lld tokens exceeds the work space (%lld)",
+                              (long long)T, (long long)c->max_T);
+    for (int64_t s = 0; s < n_seq; s++) {
+        float *xs = x + s * T * E;
+        /* attention block */
+        rms_norm(xs, L->attn_norm, c->xn, T, E, hp->rms_eps);
+        verify_gemm(&L->wq, c->xn, T, E, c->q, Q, L->bq, false);
+        verify_gemm(&L->wk, c->xn, T, E, c->k, KV, L->bk, false);
+        verify_gemm(&L->wv, c->xn, T, E, c->v, KV, L->bv, false);
+        rope(c, c->q, T, Q, hp->n_head, hp->head_dim);
+        rope(c, c->k, T, KV, hp->n_head_kv, hp->head_dim);
+        attention(c, T);
+        verify_gemm(&L->wo, c->att, T, Q, xs, E, NULL, true);
+        /* feed-forward block */
+        rms_norm(xs, L->ffn_norm, c->xn, T, E, hp->rms_eps);
+        verify_gemm(&L->gate, c->xn, T, E, c->g, F, NULL, false);
+        verify_gemm(&L->up, c->xn, T, E, c->u, F, NULL, false);
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < T; t++) {
+            float *g = c->g + t * F;
+            const float *u = c->u + t * F;
+            for (int64_t i = 0; i < F; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+        }
+        verify_gemm(&L->down, c->g, T, F, xs, E, NULL, true);
+        int rc = check_finite(c, xs, T, E, il, s, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int verify_head(verify_ctx *c, const float *x, int64_t n, float *logits, gguf_error *err)
+{
+    const verify_model *m = c->m;
+    const int64_t E = m->hp.n_embd;
+    float *xn = xalloc((size_t)(n > 0 ? n : 1) * (size_t)E);
+    if (!xn) return gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
+    rms_norm(x, m->output_norm, xn, n, E, m->hp.rms_eps);
+    verify_gemm(&m->output, xn, n, E, logits, m->hp.n_vocab, NULL, false);
+    free(xn);
+    return 0;
+}
+
+int verify_run_sequence(verify_ctx *c, const int32_t *tokens, int64_t n, bool all_rows,
+                        float *logits, gguf_error *err)
+{
+    const verify_model *m = c->m;
+    const int64_t E = m->hp.n_embd;
+    float *x = xalloc((size_t)n * (size_t)E);
+    if (!x) return gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
+    int rc = verify_embed(c, tokens, n, x, err);
+    verify_model_release_layer(m, -1);
+    for (int il = 0; !rc && il < m->hp.n_layer; il++) {
+        rc = verify_layer_forward(c, il, x, 1, n, err);
+        verify_model_release_layer(m, il);
+    }
+    if (!rc) rc = all_rows ? verify_head(c, x, n, logits, err)
+                           : verify_head(c, x + (n - 1) * E, 1, logits, err);
+    verify_model_release_layer(m, -1);
+    free(x);
+    return rc;
+}
