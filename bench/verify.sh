@@ -36,6 +36,7 @@ run() {   # run NAME FILE [extra options]
     tps=$(sed -n 's/.*(\([0-9.]*\) tok\/s).*/\1/p' "$W/err")
     rss=$(sed -n 's/.*peak RSS \(.*\)$/\1/p' "$W/err")
     echo "perplexity $name tok/s: $tps"
+    echo "perplexity $name tokens per CPU-second: $(sed -n 's/.*, \([0-9.]*\) tokens per CPU-second.*/\1/p' "$W/err")"
     echo "perplexity $name peak RSS: $rss"
     echo "perplexity $name PPL: $(sed -n 's/^Final estimate: PPL = \([0-9.]*\).*/\1/p' "$W/out")"
     case $name in

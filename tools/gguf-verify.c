@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
@@ -380,8 +381,13 @@ static int cmd_perplexity(const opts *o)
     printf("Final estimate: PPL = %.4f +/- %.5f\n", verify_ppl_value(&ppl), verify_ppl_error(&ppl));
     if (!o->quiet) {
         char rss[32];
-        fprintf(stderr, "%s: %lld tokens evaluated in %.2f s (%.1f tok/s), peak RSS %s\n", cli_prog(),
-                (long long)(n_chunk * o->ctx), secs, (double)(n_chunk * o->ctx) / secs,
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        const double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
+                           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+        fprintf(stderr, "%s: %lld tokens evaluated in %.2f s (%.1f tok/s), %.1f tokens per CPU-second "
+                "(whole process), peak RSS %s\n", cli_prog(), (long long)(n_chunk * o->ctx), secs,
+                (double)(n_chunk * o->ctx) / secs, (double)(n_chunk * o->ctx) / cpu,
                 cli_fmt_bytes(rss, sizeof rss, cli_peak_rss()));
     }
     rc = fflush(stdout) ? CLI_FAIL : CLI_OK;
