@@ -425,6 +425,28 @@ TEST(compare_different_vocabularies)
     CHECK(err_line("differ in vocabulary size (151936 vs 96)"));
 }
 
+/* The first file of a split set runs as the whole model, with the same logits. */
+TEST(split_set_matches_single_file)
+{
+    NEED_FIXTURES();
+    char a[8192];
+    struct stat st;
+    snprintf(a, sizeof a, "%s/gguf-split", bin());
+    if (stat(a, &st)) TH_SKIP("gguf-split not built");
+    snprintf(a, sizeof a, "%s/gguf-split --split-max-tensors 7 %s/tiny.gguf %s/shard >/dev/null 2>&1", bin(), th_tmp(), th_tmp());
+    CHECK_EQ_INT(system(a), 0);
+    CHECK(exists("shard-00001-of-00004.gguf") && exists("shard-00004-of-00004.gguf"));
+    snprintf(a, sizeof a, "logits -m %s/shard-00001-of-00004.gguf --tokens 3,1,4,1,5 --all -o %s/split.f32", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    snprintf(a, sizeof a, "logits -m %s/tiny.gguf --tokens 3,1,4,1,5 --all -o %s/single.f32", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    size_t n1, n2;
+    char *l1 = slurp("split.f32", &n1), *l2 = slurp("single.f32", &n2);
+    CHECK(l1 && l2 && n1 == n2 && n1 == (size_t)5 * 96 * 4 && memcmp(l1, l2, n1) == 0);
+    free(l1);
+    free(l2);
+}
+
 /* ---------------------------------------------------------------- HF directories */
 
 static int sh(const char *cmd)
