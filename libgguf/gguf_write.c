@@ -117,6 +117,11 @@ static int gguf__w_flush(gguf_writer *w)
 static int gguf__w_put(gguf_writer *w, const void *src, size_t n)
 {
     const uint8_t *p = src;
+    if (n >= GGUF__WBUF) {
+        /* a large chunk goes straight to the kernel, saving the copy into the buffer */
+        int rc = gguf__w_flush(w);
+        return rc ? rc : gguf__w_sys(w, p, n);
+    }
     while (n) {
         size_t c = GGUF__WBUF - w->buf_n;
         if (c > n) c = n;
