@@ -19,6 +19,9 @@
  * written, then the write returns the error). copy_file_range is not used while the hook is
  * active, so every byte goes through the counted path. Meant for tests of the
  * "no partial output" rule; it costs nothing when the variable is unset.
+ * A second hook, GGUF_FAULT_WRITE_DELAY_MS=N, sleeps N ms before every write to the temp file
+ * (copy_file_range is then not used either), so tests can interrupt a tool reliably while its
+ * temp file is half written (SIGINT, SIGKILL).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -69,6 +72,7 @@ struct gguf_writer {
     uint64_t   written;       /* bytes handed to the kernel */
     bool       fault;
     uint64_t   fault_after;
+    unsigned   delay_ms;
     int        sticky;
     gguf_error err;
 };
@@ -86,6 +90,7 @@ static int gguf__w_ioerr(gguf_writer *w, int e, const char *what)
 
 static int gguf__w_sys(gguf_writer *w, const uint8_t *p, size_t n)
 {
+    if (w->delay_ms) usleep(w->delay_ms * 1000u);
     while (n) {
         size_t chunk = n;
         bool inject = false;
@@ -184,6 +189,8 @@ gguf_writer *gguf_writer_open(const char *path, unsigned flags, gguf_error *err)
         w->fault = true;
         w->fault_after = strtoull(fa, NULL, 10);
     }
+    const char *fd_ = getenv("GGUF_FAULT_WRITE_DELAY_MS");
+    if (fd_ && *fd_) w->delay_ms = (unsigned)strtoul(fd_, NULL, 10);
     w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         int e = errno;
@@ -475,7 +482,7 @@ int gguf_writer_copy_fd(gguf_writer *w, int fd, uint64_t off, uint64_t n)
     int rc = gguf__w_room(w, n);
     if (rc) return rc;
     if ((rc = gguf__w_flush(w))) return rc;
-    bool use_cfr = !w->fault;
+    bool use_cfr = !w->fault && !w->delay_ms;
     while (n) {
         if (use_cfr) {
             loff_t o = (loff_t)off;
