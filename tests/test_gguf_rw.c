@@ -313,6 +313,10 @@ TEST(writer_misuse)
     CHECK_EQ_INT(gguf_writer_kv_u32(w, "general.alignment", 64), GGUF_E_ALIGNMENT);
     CHECK_EQ_INT(gguf_writer_kv_arr(w, "arr", GGUF_KV_STRING, NULL, 1), GGUF_E_KV_TYPE);
     CHECK_EQ_INT(gguf_writer_kv_arr(w, "arr", GGUF_KV_ARRAY, NULL, 1), GGUF_E_KV_TYPE);
+    CHECK_EQ_INT(gguf_writer_kv_arr(w, "arr", GGUF_KV_UINT8, NULL, 1), GGUF_E_USAGE);
+    CHECK_EQ_INT(gguf_writer_kv_arr_str(w, "arr", NULL, 2), GGUF_E_USAGE);
+    CHECK_EQ_INT(gguf_writer_kv_str(w, "arr", NULL, 2), GGUF_E_USAGE);
+    CHECK_EQ_INT(gguf_writer_n_kv(w), 1);
     CHECK_EQ_INT(gguf_writer_add_tensor(w, "", 2, ne, GGUF_TYPE_F32), GGUF_E_NAME);
     char n64[65]; memset(n64, 'x', 64); n64[64] = 0;
     CHECK_EQ_INT(gguf_writer_add_tensor(w, n64, 2, ne, GGUF_TYPE_F32), GGUF_E_NAME);
