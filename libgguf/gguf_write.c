@@ -122,6 +122,11 @@ static int gguf__w_flush(gguf_writer *w)
 static int gguf__w_put(gguf_writer *w, const void *src, size_t n)
 {
     const uint8_t *p = src;
+    if (n >= GGUF__WBUF) {
+        /* a large chunk goes straight to the kernel, saving the copy into the buffer */
+        int rc = gguf__w_flush(w);
+        return rc ? rc : gguf__w_sys(w, p, n);
+    }
     while (n) {
         size_t c = GGUF__WBUF - w->buf_n;
         if (c > n) c = n;
@@ -285,6 +290,7 @@ int gguf_writer_kv_bool(gguf_writer *w, const char *key, bool v)
 
 int gguf_writer_kv_str(gguf_writer *w, const char *key, const char *s, uint64_t len)
 {
+    if (!s && len) return gguf__w_fail(w, GGUF_E_USAGE, "NULL string of length %" PRIu64 ", key '%s'", len, key ? key : "");
     if (len > SIZE_MAX - 8) return gguf__w_fail(w, GGUF_E_NOMEM, "string too long, key '%s'", key ? key : "");
     uint8_t *val = malloc(8 + len);
     if (val) {
@@ -300,6 +306,7 @@ int gguf_writer_kv_arr(gguf_writer *w, const char *key, gguf_kv_type t, const vo
     if (!esz) return gguf__w_fail(w, GGUF_E_KV_TYPE, "array element type %d is not a fixed-size type, key '%s'", (int)t,
                                   key ? key : "");
     if (n > (SIZE_MAX - 12) / esz) return gguf__w_fail(w, GGUF_E_NOMEM, "array too long, key '%s'", key ? key : "");
+    if (!data && n) return gguf__w_fail(w, GGUF_E_USAGE, "NULL data for %" PRIu64 " elements, key '%s'", n, key ? key : "");
     uint64_t len = 12 + n * esz;
     uint8_t *val = malloc(len);
     if (val) {
@@ -314,9 +321,13 @@ int gguf_writer_kv_arr(gguf_writer *w, const char *key, gguf_kv_type t, const vo
 int gguf_writer_kv_arr_str(gguf_writer *w, const char *key, const gguf_str *strs, uint64_t n)
 {
     uint64_t len = 12;
-    for (uint64_t j = 0; j < n; j++)
-        if (__builtin_add_overflow(len, 8 + strs[j].len, &len) || len > SIZE_MAX)
+    if (!strs && n) return gguf__w_fail(w, GGUF_E_USAGE, "NULL strings for %" PRIu64 " elements, key '%s'", n, key ? key : "");
+    for (uint64_t j = 0; j < n; j++) {
+        if (!strs[j].ptr && strs[j].len)
+            return gguf__w_fail(w, GGUF_E_USAGE, "NULL string %" PRIu64 ", key '%s'", j, key ? key : "");
+        if (strs[j].len > UINT64_MAX - 8 || __builtin_add_overflow(len, 8 + strs[j].len, &len) || len > SIZE_MAX)
             return gguf__w_fail(w, GGUF_E_NOMEM, "string array too long, key '%s'", key ? key : "");
+    }
     uint8_t *val = malloc(len);
     if (val) {
         uint32_t et = GGUF_KV_STRING;
