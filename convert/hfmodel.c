@@ -279,6 +279,19 @@ static int hf__parse_config(const char *path, json_t *cfg, conv_hparams *hp, ggu
     return 0;
 }
 
+int conv_hf_parse_config(const char *name, const char *buf, size_t len, conv_hparams *hp, gguf_error *err)
+{
+    json_error_t je;
+    json_t *j = json_loadb(buf, len, 0, &je);
+    if (!j)
+        return gguf_error_set(err, CONV_E_JSON, je.position > 0 ? (uint64_t)je.position : UINT64_MAX,
+                              "'%s': not valid JSON: line %d, column %d: %s", name, je.line, je.column, je.text);
+    int rc = json_is_object(j) ? hf__parse_config(name, j, hp, err)
+                               : gguf_error_set(err, CONV_E_JSON, 0, "'%s': not a JSON object", name);
+    json_decref(j);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- open */
 
 static int hf__cmp_str(const void *a, const void *b)

@@ -21,6 +21,7 @@
 #define CONV_HFMODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "gguf.h"
 
@@ -92,6 +93,10 @@ uint64_t            conv_hf_data_bytes(const conv_hf_model *m);
 void                conv_hf_release(const conv_hf_model *m, const conv_tensor *t);
 /* 0, or GGUF_E_CHANGED if a shard changed size since open (mmap reads would SIGBUS). */
 int                 conv_hf_check_unchanged(const conv_hf_model *m, gguf_error *err);
+
+/* Parse and check a config.json held in memory (name used in messages): the same checks as
+ * conv_hf_open applies. Returns 0 with *hp filled, or a negative status with err set. */
+int conv_hf_parse_config(const char *name, const char *buf, size_t len, conv_hparams *hp, gguf_error *err);
 
 /* Map an HF tensor name to its GGUF name (FORMATS.md 5.2). Returns 1 and writes buf, 0 if the
  * tensor is dropped by convert (rotary_emb.inv_freq, ...), -1 if the name is not a Qwen2 tensor.

@@ -96,7 +96,7 @@ int conv_meta_load(const conv_hf_model *m, conv_meta *out, gguf_error *err)
         }
     }
     conv_id_to_title(base, out->name, sizeof out->name);
-    if (!out->name[0]) snprintf(out->name, sizeof out->name, "%s", base);
+    if (!out->name[0]) snprintf(out->name, sizeof out->name, "%.255s", base);
 
     for (int64_t i = 0; i < conv_hf_n_tensors(m); i++) {
         const conv_tensor *t = conv_hf_tensor(m, i);

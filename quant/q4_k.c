@@ -174,9 +174,13 @@ void quant_q4_k_row_ref(const float *x, void *vy, int64_t n)
 static void q4k__pair_avx512(const float *x, uint8_t *y)
 {
     __m512 xt[32], wt[32], Lf[32], La[32];
-    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                                                             12, 13, 14, 15), _mm512_set1_epi32(32));
-    for (int l = 0; l < 32; l++) xt[l] = _mm512_i32gather_ps(idx, x + l, 4);
+    /* xt[l] lane k = x[32k + l]: two 16x16 transposes of the sub-blocks' halves */
+    for (int k = 0; k < 16; k++) {
+        xt[k] = _mm512_loadu_ps(x + 32 * k);
+        xt[16 + k] = _mm512_loadu_ps(x + 32 * k + 16);
+    }
+    quant__transpose16(xt);
+    quant__transpose16(xt + 16);
 
     const __m512 zero = _mm512_setzero_ps();
     const __m512i izero = _mm512_setzero_si512(), i15 = _mm512_set1_epi32(15);

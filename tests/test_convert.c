@@ -159,7 +159,7 @@ static void check_common_kvs(gguf_file *f, const char *dir, int file_type, bool 
     json_array_foreach(json_object_get(json_object_get(tok, "model"), "merges"), mi, mv) {
         char buf[1024];
         snprintf(buf, sizeof buf, "%s %s", json_string_value(json_array_get(mv, 0)), json_string_value(json_array_get(mv, 1)));
-        if (!str_is(gguf_kv_arr_str(f, im, mi), buf) && !bad++) TH_FAILF("merge %zu differs: '%s'", mi, buf);
+        if (!str_is(gguf_kv_arr_str(f, im, mi), buf) && !bad++) TH_FAILF("merge %zu differs: '%.200s'", mi, buf);
     }
     json_decref(tok);
     CHECK_EQ_INT(bad, 0);
@@ -287,6 +287,70 @@ TEST(q8_0_and_q4_k_m)
     CHECK_EQ_INT(gguf_tensor(f, gguf_find_tensor(f, "blk.0.attn_q.weight"))->type, GGUF_TYPE_Q4_K);
     gguf_close(f);
     unlink(out);
+}
+
+/* The promise of --type q8_0/q4_k_m: every tensor's data equals llama-quantize (here gguf-quantize,
+ * byte-identical to it on the golden files) run on the bf16 conversion; KVs equal up to order. */
+static void check_same_as_quantize(const char *dir, const char *type)
+{
+    char q[1024], conv[600], bf[600], ref[600];
+    th_path(q, "%s/gguf-quantize", th_env("TH_BIN", "build/bin"));
+    if (access(q, X_OK) != 0) TH_SKIP("no gguf-quantize in TH_BIN");
+    th_path(bf, "%s/cmp-bf16.gguf", th_tmp());
+    th_path(conv, "%s/cmp-conv-%s.gguf", th_tmp(), type);
+    th_path(ref, "%s/cmp-ref-%s.gguf", th_tmp(), type);
+    char args[64];
+    snprintf(args, sizeof args, "--type %s --force", type);
+    CHECK_EQ_INT(convert(dir, bf, "--force"), 0);
+    CHECK_EQ_INT(convert(dir, conv, args), 0);
+    CHECK_EQ_INT(sh("'%s' '%s' '%s' %s 2 >/dev/null 2>&1", q, bf, ref, type), 0);
+    gguf_error err;
+    gguf_file *a = gguf_open(conv, &err), *b = gguf_open(ref, &err);
+    CHECK_MSG(a && b, "%s", err.msg);
+    CHECK_EQ_INT(gguf_n_tensors(a), gguf_n_tensors(b));
+    for (int64_t i = 0; i < gguf_n_tensors(a); i++) {
+        const gguf_tensor_info *x = gguf_tensor(a, i);
+        int64_t j = gguf_find_tensor(b, x->name);
+        CHECK_MSG(j >= 0, "'%s' missing from the gguf-quantize output", x->name);
+        const gguf_tensor_info *y = gguf_tensor(b, j);
+        CHECK_MSG(x->type == y->type, "'%s': %s vs gguf-quantize %s", x->name, gguf_type_name(x->type), gguf_type_name(y->type));
+        CHECK_MSG(x->size == y->size && !memcmp(x->data, y->data, x->size), "'%s' (%s): data differs from gguf-quantize",
+                  x->name, gguf_type_name(x->type));
+    }
+    CHECK_EQ_INT(gguf_n_kv(a), gguf_n_kv(b));
+    for (int64_t i = 0; i < gguf_n_kv(a); i++) {
+        int64_t j = gguf_find_key(b, gguf_kv_key(a, i));
+        CHECK_MSG(j >= 0, "key '%s' missing from the gguf-quantize output", gguf_kv_key(a, i));
+        const void *pa, *pb;
+        uint64_t la, lb;
+        gguf_kv_raw(a, i, &pa, &la);
+        gguf_kv_raw(b, j, &pb, &lb);
+        CHECK_MSG(gguf_kv_get_type(a, i) == gguf_kv_get_type(b, j) && la == lb && !memcmp(pa, pb, la),
+                  "key '%s' differs from the gguf-quantize output", gguf_kv_key(a, i));
+    }
+    gguf_close(a);
+    gguf_close(b);
+    unlink(bf);
+    unlink(conv);
+    unlink(ref);
+}
+
+TEST(q4_k_m_equals_gguf_quantize_of_bf16)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    check_same_as_quantize(g_model, "q4_k_m");
+}
+
+TEST(q8_0_equals_gguf_quantize_of_bf16_tied)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    check_same_as_quantize(g_tied, "q8_0");
+}
+
+TEST(q4_k_m_equals_gguf_quantize_of_bf16_tied)
+{
+    if (!setup()) TH_SKIP("gguf-synth failed");
+    check_same_as_quantize(g_tied, "q4_k_m");
 }
 
 TEST(tied_embeddings)

@@ -462,4 +462,46 @@ TEST(bad_compare_shapes)
     CHECK_MSG(strstr(err.msg, "vocabulary size (96 vs 100)") != NULL, "message: %s", err.msg);
 }
 
+static int small_vocab_kv(gguf_writer *w, void *ud)
+{
+    const int odd = *(const int *)ud;   /* index of the token to spell differently, or -1 */
+    gguf_str t[96];
+    char buf[96][16];
+    for (int i = 0; i < 96; i++) {
+        snprintf(buf[i], sizeof buf[i], i == odd ? "x%d" : "t%d", i);
+        t[i].ptr = buf[i];
+        t[i].len = strlen(buf[i]);
+    }
+    return gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", t, 96);
+}
+
+TEST(bad_compare_vocabularies)
+{
+    int same = -1, odd = 41;
+    vgen g = vgen_defaults(), h = vgen_defaults();
+    g.extra_kv = small_vocab_kv; g.extra_ud = &same;
+    h.extra_kv = small_vocab_kv; h.extra_ud = &odd;
+    char pa[4096], pb[4096], pc[4096];
+    th_path(pa, "%s/wa.gguf", th_tmp());
+    th_path(pb, "%s/wb.gguf", th_tmp());
+    th_path(pc, "%s/wc.gguf", th_tmp());
+    CHECK_EQ_INT(vgen_write(pa, &g), 0);
+    CHECK_EQ_INT(vgen_write(pb, &h), 0);
+    g.type_default = GGUF_TYPE_Q8_0;
+    CHECK_EQ_INT(vgen_write(pc, &g), 0);
+    verify_model *a, *b, *c;
+    gguf_error err;
+    CHECK_EQ_INT(verify_model_open(pa, &a, &err), 0);
+    CHECK_EQ_INT(verify_model_open(pb, &b, &err), 0);
+    CHECK_EQ_INT(verify_model_open(pc, &c, &err), 0);
+    int rc = verify_model_same_shape(a, b, &err);
+    int rc2 = verify_model_same_shape(a, c, NULL);
+    verify_model_close(a);
+    verify_model_close(b);
+    verify_model_close(c);
+    CHECK_EQ_INT(rc, GGUF_E_SHAPE);
+    CHECK_MSG(strstr(err.msg, "different vocabularies (token 41 differs)") != NULL, "message: %s", err.msg);
+    CHECK_EQ_INT(rc2, 0);   /* same tokens, other weight types: comparable */
+}
+
 TH_MAIN()

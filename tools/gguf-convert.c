@@ -104,7 +104,8 @@ int main(int argc, char **argv)
     /* output names */
     int ns = plan->n_splits;
     char (*names)[PATH_MAX] = calloc((size_t)ns, sizeof *names);
-    if (!names) { cli_error("out of memory"); return CLI_FAIL; }
+    int status = CLI_FAIL;
+    if (!names) { cli_error("out of memory"); goto done; }
     if (outp) {
         if (ns == 1) {
             snprintf(names[0], sizeof names[0], "%s", outp);
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
             if (L > 5 && !strcmp(prefix + L - 5, ".gguf")) prefix[L - 5] = 0;
             for (int s = 0; s < ns; s++) {
                 int n = gguf_split_path(names[s], sizeof names[s], prefix, s, ns);
-                if (n < 0 || (size_t)n >= sizeof names[s]) { cli_error("output name too long: '%s'", outp); return CLI_FAIL; }
+                if (n < 0 || (size_t)n >= sizeof names[s]) { cli_error("output name too long: '%s'", outp); goto done; }
             }
         }
     }
@@ -140,23 +141,20 @@ int main(int argc, char **argv)
         printf("output: %s of tensor data in %d file%s\n", cli_fmt_bytes(b2, sizeof b2, plan->data_bytes), ns, ns > 1 ? "s" : "");
         if (outp)
             for (int s = 0; s < ns; s++) printf("  %s (%" PRId64 " tensors)\n", names[s], plan->split_n[s]);
-        conv_plan_free(plan);
-        conv_vocab_free(voc);
-        conv_hf_close(m);
-        free(names);
-        return 0;
+        status = 0;
+        goto done;
     }
 
     for (int s = 0; s < ns; s++) {
         for (uint32_t j = 0; j < conv_hf_n_shards(m); j++) {
             if (same_file(names[s], conv_hf_shard_path(m, j))) {
                 cli_error("refusing to overwrite input '%s'", names[s]);
-                return CLI_FAIL;
+                goto done;
             }
         }
         if (!force && access(names[s], F_OK) == 0) {
             cli_error("'%s' already exists (use --force to overwrite)", names[s]);
-            return CLI_FAIL;
+            goto done;
         }
     }
 
@@ -198,9 +196,11 @@ wfail:
         if (err.msg[0]) cli_error_gguf(&err);
         else cli_error("cannot write '%s': %s", names[s < ns ? s : 0], conv_status_str(rc));
     }
+    status = rc ? CLI_FAIL : 0;
+done:
     conv_plan_free(plan);
     conv_vocab_free(voc);
     conv_hf_close(m);
     free(names);
-    return rc ? CLI_FAIL : 0;
+    return status;
 }

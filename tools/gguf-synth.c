@@ -305,6 +305,8 @@ static void copy_aux(const char *src_dir, const char *name, const char *out_dir,
     free(buf);
 }
 
+/* Fatal errors below print one line and exit(CLI_FAIL) on the spot (any temp file already
+ * removed): the process owns nothing else worth unwinding. */
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
@@ -350,9 +352,9 @@ int main(int argc, char **argv)
         cfg = json_load_file(o.config, 0, &je);
         if (!cfg) {
             cli_error("'%s': line %d, column %d: %s", o.config, je.line, je.column, je.text);
-            return CLI_FAIL;
+            exit(CLI_FAIL);
         }
-        if (!json_is_object(cfg)) { cli_error("'%s': not a JSON object", o.config); return CLI_FAIL; }
+        if (!json_is_object(cfg)) { cli_error("'%s': not a JSON object", o.config); exit(CLI_FAIL); }
         if (o.hidden < 0) o.hidden = cfg_int(cfg, "hidden_size", o.config);
         if (o.ffn < 0) o.ffn = cfg_int(cfg, "intermediate_size", o.config);
         if (o.heads < 0) o.heads = cfg_int(cfg, "num_attention_heads", o.config);
@@ -415,7 +417,7 @@ int main(int argc, char **argv)
     /* ---- tensors, in the order transformers saves them */
     int64_t n_max = 2 + 12 * o.layers + 1;
     synth_tensor *t = calloc((size_t)n_max, sizeof *t);
-    if (!t) { cli_error("out of memory"); return CLI_FAIL; }
+    if (!t) { cli_error("out of memory"); exit(CLI_FAIL); }
     int n = 0, dt = o.dtype;
     char nm[96];
     add_tensor(t, &n, "model.embed_tokens.weight", 2, o.vocab, o.hidden, K_WEIGHT, dt);
@@ -458,13 +460,13 @@ int main(int argc, char **argv)
     /* ---- output directory */
     if (mkdir(o.out_dir, 0755) != 0 && errno != EEXIST) {
         cli_error("cannot create '%s': %s", o.out_dir, strerror(errno));
-        return CLI_FAIL;
+        exit(CLI_FAIL);
     }
     char path[PATH_MAX];
     pathf(path, sizeof path, "%s/config.json", o.out_dir);
     if (file_exists(path) && !o.force) {
         cli_error("'%s' already holds a model (use --force to overwrite)", o.out_dir);
-        return CLI_FAIL;
+        exit(CLI_FAIL);
     }
     /* a previous run with another shard count leaves stale shards: remove what we may have written */
     if (o.force) {
@@ -488,7 +490,7 @@ int main(int argc, char **argv)
         pathf(path, sizeof path, "%s/chat_template.jinja", o.out_dir);
         if (!buf || write_file(path, buf, len) != 0) {
             cli_error("cannot copy '%s': %s", o.chat_template, strerror(errno));
-            return CLI_FAIL;
+            exit(CLI_FAIL);
         }
         free(buf);
     }
@@ -496,7 +498,7 @@ int main(int argc, char **argv)
     /* ---- shards */
     synth_tensor **sorted = calloc((size_t)n, sizeof *sorted);
     void *buf = malloc((size_t)CHUNK_ELEMS * 8 * 4);
-    if (!sorted || !buf) { cli_error("out of memory"); return CLI_FAIL; }
+    if (!sorted || !buf) { cli_error("out of memory"); exit(CLI_FAIL); }
     json_t *weight_map = json_object();
     cli_progress *prog = cli_progress_new("gguf-synth", total);
     uint64_t done = 0;
@@ -537,7 +539,7 @@ int main(int argc, char **argv)
         char tmp[PATH_MAX + 8];
         pathf(tmp, sizeof tmp, "%s.tmp", path);
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0) { cli_error("cannot create '%s': %s", tmp, strerror(errno)); return CLI_FAIL; }
+        if (fd < 0) { cli_error("cannot create '%s': %s", tmp, strerror(errno)); exit(CLI_FAIL); }
         cli_tmp_register(tmp);
         bool ok = write_all(fd, hbuf, 8 + padded) == 0;
         free(hbuf);
@@ -566,7 +568,7 @@ int main(int argc, char **argv)
         if (!ok) {
             cli_error("cannot write '%s': %s", path, strerror(errno));
             unlink(tmp);
-            return CLI_FAIL;
+            exit(CLI_FAIL);
         }
         cli_tmp_unregister(tmp);
     }
@@ -581,7 +583,7 @@ int main(int argc, char **argv)
         pathf(path, sizeof path, "%s/model.safetensors.index.json", o.out_dir);
         size_t sl = strlen(s);
         s[sl] = '\n';
-        if (write_file(path, s, sl + 1) != 0) { cli_error("cannot write '%s': %s", path, strerror(errno)); return CLI_FAIL; }
+        if (write_file(path, s, sl + 1) != 0) { cli_error("cannot write '%s': %s", path, strerror(errno)); exit(CLI_FAIL); }
         free(s);
     } else {
         json_decref(weight_map);
@@ -594,7 +596,7 @@ int main(int argc, char **argv)
     pathf(path, sizeof path, "%s/config.json", o.out_dir);
     int wrc = write_file(path, cs, cl);
     free(cs);
-    if (wrc != 0) { cli_error("cannot write '%s': %s", path, strerror(errno)); return CLI_FAIL; }
+    if (wrc != 0) { cli_error("cannot write '%s': %s", path, strerror(errno)); exit(CLI_FAIL); }
     free(sorted);
     free(t);
     return 0;
