@@ -5,6 +5,9 @@
 # made here from random weights with the real Qwen2 tokenizer, on WikiText-2.
 # llama.cpp's numbers on this machine (same shape, same settings): BF16 ~1241 tok/s,
 # Q4_K_M ~608 tok/s (PERF-FACTS.md section 2); they are printed as the baseline ratios.
+# Non-F32 files run in the default mode (bf16 products, vdpbf16ps) and with --exact (float32
+# activations). The machine is shared:
+# the load average is printed, as other processes on the 2 cores distort every timing.
 # Standalone: prints "name: value" lines. Env: BIN (build/bin), TOP, BENCH_TMP, VERIFY_TYPES,
 # VERIFY_CHUNKS (default 4), VERIFY_THREADS (default 2).
 set -e
@@ -26,20 +29,41 @@ start=$(date +%s)
 "$W/mkmodel" "$W/tokenizer.json" "$W" 8 1024 2816 8 2 152064 $TYPES
 echo "model files written in: $(( $(date +%s) - start )) s"
 
-for t in $TYPES; do
-    f="$W/$t.gguf"
-    echo "file size $t: $(stat -c %s "$f") B"
-    # warm the page cache so the timing is compute, as llama.cpp's anchor was
-    cat "$f" >/dev/null
-    "$BIN/gguf-verify" perplexity -m "$f" -f "$W/wiki.txt" -c 512 --chunks "$CHUNKS" -t "$THREADS" \
+run() {   # run NAME FILE [extra options]
+    name=$1 f=$2; shift 2
+    "$BIN/gguf-verify" perplexity -m "$f" -f "$W/wiki.txt" -c 512 --chunks "$CHUNKS" -t "$THREADS" "$@" \
         >"$W/out" 2>"$W/err" || { cat "$W/err"; exit 1; }
     tps=$(sed -n 's/.*(\([0-9.]*\) tok\/s).*/\1/p' "$W/err")
     rss=$(sed -n 's/.*peak RSS \(.*\)$/\1/p' "$W/err")
-    echo "perplexity $t tok/s: $tps"
-    echo "perplexity $t peak RSS: $rss"
-    case $t in
-        bf16) echo "perplexity bf16 vs llama.cpp (1241 tok/s): $(echo "$tps / 1241" | bc -l | cut -c1-5)x" ;;
-        q4_k_m) echo "perplexity q4_k_m vs llama.cpp (608 tok/s): $(echo "$tps / 608" | bc -l | cut -c1-5)x" ;;
+    echo "perplexity $name tok/s: $tps"
+    echo "perplexity $name peak RSS: $rss"
+    echo "perplexity $name PPL: $(sed -n 's/^Final estimate: PPL = \([0-9.]*\).*/\1/p' "$W/out")"
+    case $name in
+        bf16*) echo "perplexity $name vs llama.cpp BF16 (1241 tok/s): $(echo "$tps / 1241" | bc -l | cut -c1-5)x" ;;
+        q4_k_m*) echo "perplexity $name vs llama.cpp Q4_K_M (608 tok/s): $(echo "$tps / 608" | bc -l | cut -c1-5)x" ;;
     esac
+}
+
+echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+for t in $TYPES; do
+    f="$W/$t.gguf"
+    echo "file size $t: $(stat -c %s "$f") B"
+    cat "$f" >/dev/null   # warm page cache: time compute, as llama.cpp's anchor did
+    run "$t" "$f"
+    [ "$t" = f32 ] || run "$t-exact" "$f" --exact
     rm -f "$f"
 done
+echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Full-size memory check (VERIFY_QWQ=1): QwQ-32B shapes (hidden 5120, FFN 27648, 40/8 heads,
+# vocab 152064) with 2 layers, BF16 reference vs Q4_K_M model written directly from random
+# values; compare streams layer by layer, so peak RSS stays near one layer + one LM head
+# instead of both models (the 64-layer files are 65 GB + 20 GB).
+if [ "${VERIFY_QWQ:-0}" = 1 ]; then
+    "$W/mkmodel" "$W/tokenizer.json" "$W" 2 5120 27648 40 8 152064 --direct
+    echo "qwq-shape 2-layer files: bf16 $(stat -c %s "$W/bf16.gguf") B, q4_k_m $(stat -c %s "$W/q4_k_m.gguf") B"
+    "$BIN/gguf-verify" compare --ref "$W/bf16.gguf" -m "$W/q4_k_m.gguf" -f "$W/wiki.txt" -c 128 --chunks 2 \
+        -t "$THREADS" >"$W/out" 2>"$W/err" || { cat "$W/err"; exit 1; }
+    echo "compare qwq-shape 2 layers peak RSS: $(sed -n 's/.*peak RSS \(.*\)$/\1/p' "$W/err")"
+    echo "compare qwq-shape 2 layers seconds: $(sed -n 's/.*tokens in \([0-9.]*\) s.*/\1/p' "$W/err")"
+fi

@@ -211,6 +211,16 @@ TEST(logits_files)
      * beyond float rounding of the same sums: they split rows, not sums) */
     CHECK(memcmp(l, al + 4 * 96 * 4, 96 * 4) == 0);
     CHECK(!exists("last.f32.tmp"));
+    /* never overwrite an input */
+    struct stat before, after;
+    char tp[4096];
+    CHECK(stat(th_path(tp, "%s/tiny.gguf", th_tmp()), &before) == 0);
+    snprintf(a, sizeof a, "logits -m %s/tiny.gguf --tokens 5 -o %s/tiny.gguf", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 2);
+    char *e = slurp("err", NULL);
+    CHECK(e && strstr(e, "output '") && strstr(e, "tiny.gguf' is one of the inputs"));
+    free(e);
+    CHECK(stat(tp, &after) == 0 && after.st_size == before.st_size && after.st_mtime == before.st_mtime);
     free(l);
     free(al);
 }
@@ -295,6 +305,34 @@ TEST(perplexity_too_short_and_device)
     char *o = slurp("out", NULL);
     CHECK(o && strstr(o, "Final estimate: PPL = "));
     free(o);
+}
+
+static double final_ppl(void)
+{
+    char *o = slurp("out", NULL);
+    const char *p = o ? strstr(o, "Final estimate: PPL = ") : NULL;
+    double v = p ? atof(p + 22) : -1;
+    free(o);
+    return v;
+}
+
+/* Default bf16 products vs --exact float32 on a Q8_0 model: close, and --fast is the default. */
+TEST(perplexity_exact_and_fast_agree)
+{
+    NEED_FIXTURES();
+    char a[8192];
+    snprintf(a, sizeof a, "perplexity -m %s/tok-q8.gguf -f %s/wiki.txt -c 64 --chunks 2 -q --exact", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    const double exact = final_ppl();
+    snprintf(a, sizeof a, "perplexity -m %s/tok-q8.gguf -f %s/wiki.txt -c 64 --chunks 2 -q", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    const double def = final_ppl();
+    snprintf(a, sizeof a, "perplexity -m %s/tok-q8.gguf -f %s/wiki.txt -c 64 --chunks 2 -q --fast", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    const double fast = final_ppl();
+    CHECK(exact > 0 && def > 0);
+    CHECK_NEAR(fast, def, 0);
+    CHECK_MSG(fabs(def - exact) <= 0.01 * exact, "default %g vs exact %g", def, exact);
 }
 
 /* ---------------------------------------------------------------- compare */

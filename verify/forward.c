@@ -128,6 +128,28 @@ static inline float dot(const float *a, const float *b, int n)
     return s;
 }
 
+/* o = inv * sum_j s[j] v[j] for a head dimension known at compile time: the accumulators stay
+ * in registers (HD/16 vectors). */
+static inline __attribute__((always_inline)) void
+pv_fixed(const int HD, const float *s, int64_t nj, const float *vb, int64_t ldk, float inv, float *o)
+{
+    v16 acc[8];
+    for (int d = 0; d < HD / 16; d++) acc[d] = (v16){0};
+    for (int64_t j = 0; j < nj; j++) {
+        const float p = s[j];
+        const float *vj = vb + j * ldk;
+        for (int d = 0; d < HD / 16; d++) {
+            v16 v;
+            memcpy(&v, vj + 16 * d, 64);
+            acc[d] += v * p;
+        }
+    }
+    for (int d = 0; d < HD / 16; d++) {
+        v16 r = acc[d] * inv;
+        memcpy(o + 16 * d, &r, 64);
+    }
+}
+
 /*
  * Causal attention of one sequence of T tokens: att[t][h] = sum_j softmax_j(q.k/sqrt(hd)) v[j].
  * K is first transposed per KV head (kt[g][d][j]) so that the scores of 16 keys come out of one
@@ -178,14 +200,18 @@ static void attention(verify_ctx *c, int64_t T)
                     s[j] = expf(s[j] - mx);
                     sum += s[j];
                 }
-                memset(acc, 0, (size_t)hd * sizeof *acc);
-                for (int64_t j = 0; j < nj; j++) {
-                    const float p = s[j];
-                    const float *vj = vb + j * ldk;
-                    for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
-                }
                 const float inv = (float)(1.0 / sum);
-                for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
+                if (hd == 128) pv_fixed(128, s, nj, vb, ldk, inv, o);
+                else if (hd == 64) pv_fixed(64, s, nj, vb, ldk, inv, o);
+                else {
+                    memset(acc, 0, (size_t)hd * sizeof *acc);
+                    for (int64_t j = 0; j < nj; j++) {
+                        const float p = s[j];
+                        const float *vj = vb + j * ldk;
+                        for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
+                    }
+                    for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
+                }
             }
         free(s);
         free(acc);

@@ -106,12 +106,140 @@ static inline void kernel(const float *restrict pk, int64_t kc, const float *res
     }
 }
 
+/* ---------------------------------------------------------------- bf16 path (opt-in) */
+
+static bool g_fast;
+
+void verify_gemm_set_fast(bool on) { g_fast = on; }
+bool verify_gemm_fast(void) { return g_fast; }
+
+#ifdef __AVX512BF16__
+#define VERIFY_HAVE_BF16_KERNEL 1
+
+static inline uint16_t to_bf16(float f)   /* round to nearest even; inputs are finite */
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* Pack rows [r0, r0+mv) x columns [k0, k0+kc) (kc even) as bf16 pairs: pw[kc/2][PM] u32, the
+ * layout vdpbf16ps reads (lane r holds W[r][k], W[r][k+1]). BF16 rows are copied as they are;
+ * other types are dequantized to float and rounded. */
+static void pack_panel_bf16(const verify_weight *w, int64_t r0, int mv, int64_t k0, int64_t kc,
+                            float *tmp, uint32_t *pw)
+{
+    for (int r = 0; r < PM; r++) {
+        if (r >= mv) {
+            for (int64_t kp = 0; kp < kc / 2; kp++) pw[kp * PM + r] = 0;
+            continue;
+        }
+        if (w->type == GGUF_TYPE_BF16) {
+            const uint8_t *src = w->data + (uint64_t)(r0 + r) * w->row_bytes + (uint64_t)k0 * 2;
+            for (int64_t kp = 0; kp < kc / 2; kp++) memcpy(&pw[kp * PM + r], src + 4 * kp, 4);
+        } else {
+            row_segment(w, r0 + r, k0, kc, tmp);
+            for (int64_t kp = 0; kp < kc / 2; kp++)
+                pw[kp * PM + r] = (uint32_t)to_bf16(tmp[2 * kp]) | (uint32_t)to_bf16(tmp[2 * kp + 1]) << 16;
+        }
+    }
+}
+
+static inline void kernel_bf16(const uint32_t *restrict pw, int64_t kc, const uint32_t *restrict xp,
+                               float *restrict y, int64_t ldy, int nt, int mv, bool add)
+{
+    __m512 a[PN], b[PN];
+    for (int t = 0; t < PN; t++) { a[t] = _mm512_setzero_ps(); b[t] = _mm512_setzero_ps(); }
+    for (int64_t kp = 0; kp < kc / 2; kp++) {
+        const __m512bh w0 = (__m512bh)_mm512_load_si512(pw + kp * PM);
+        const __m512bh w1 = (__m512bh)_mm512_load_si512(pw + kp * PM + 16);
+        const uint32_t *xk = xp + kp * PN;
+#pragma GCC unroll 12
+        for (int t = 0; t < PN; t++) {
+            const __m512bh xv = (__m512bh)_mm512_set1_epi32((int)xk[t]);
+            a[t] = _mm512_dpbf16_ps(a[t], w0, xv);
+            b[t] = _mm512_dpbf16_ps(b[t], w1, xv);
+        }
+    }
+    for (int t = 0; t < nt; t++) {
+        float *yr = y + t * ldy;
+        float tmp[PM];
+        _mm512_storeu_ps(tmp, a[t]);
+        _mm512_storeu_ps(tmp + 16, b[t]);
+        for (int j = 0; j < mv; j++) yr[j] = add ? yr[j] + tmp[j] : tmp[j];
+    }
+}
+
+/* Y (+)= X W^T with X rounded to bf16 and W as bf16 (vdpbf16ps, float accumulation). */
+static void gemm_bf16(const verify_weight *w, const float *x, int64_t n, int64_t ldx,
+                      float *y, int64_t ldy, const float *bias, bool accumulate)
+{
+    const int64_t M = w->nrows, K = w->ncols, KP = K / 2;
+    const int64_t npanel = (M + PM - 1) / PM, ntile = (n + PN - 1) / PN;
+    uint32_t *xp = aligned_alloc(64, ((size_t)(ntile * PN * KP) * 4 + 63) / 64 * 64);
+    if (!xp) {
+        for (int64_t t = 0; t < n; t++)
+            for (int64_t j = 0; j < M; j++) y[t * ldy + j] = __builtin_nanf("");
+        return;
+    }
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+        for (int64_t tt = 0; tt < ntile; tt++) {
+            uint32_t *dst = xp + tt * PN * KP;
+            for (int i = 0; i < PN; i++) {
+                const int64_t t = tt * PN + i;
+                const float *src = x + t * ldx;
+                for (int64_t kp = 0; kp < KP; kp++)
+                    dst[kp * PN + i] = t < n ? ((uint32_t)to_bf16(src[2 * kp]) | (uint32_t)to_bf16(src[2 * kp + 1]) << 16) : 0;
+            }
+        }
+        float *tmp = aligned_alloc(64, (size_t)KC * sizeof(float));
+        uint32_t *pw = aligned_alloc(64, (size_t)PM * KC / 2 * sizeof(uint32_t));
+        const bool ok = tmp && pw;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t p = 0; p < npanel; p++) {
+            const int64_t r0 = p * PM;
+            const int mv = (int)(M - r0 < PM ? M - r0 : PM);
+            if (!ok) {
+                for (int64_t t = 0; t < n; t++)
+                    for (int j = 0; j < mv; j++) y[t * ldy + r0 + j] = __builtin_nanf("");
+                continue;
+            }
+            for (int64_t k0 = 0; k0 < K; k0 += KC) {
+                const int64_t kc = K - k0 < KC ? K - k0 : KC;
+                pack_panel_bf16(w, r0, mv, k0, kc, tmp, pw);
+                const bool add = accumulate || k0 > 0;
+                for (int64_t tt = 0; tt < ntile; tt++) {
+                    const int nt = (int)(n - tt * PN < PN ? n - tt * PN : PN);
+                    kernel_bf16(pw, kc, xp + (tt * KP + k0 / 2) * PN, y + tt * PN * ldy + r0, ldy, nt, mv, add);
+                }
+            }
+            if (bias)
+                for (int64_t t = 0; t < n; t++)
+                    for (int j = 0; j < mv; j++) y[t * ldy + r0 + j] += bias[r0 + j];
+        }
+        free(tmp);
+        free(pw);
+    }
+    free(xp);
+}
+#else
+#define VERIFY_HAVE_BF16_KERNEL 0
+#endif
+
 void verify_gemm(const verify_weight *w, const float *x, int64_t n, int64_t ldx,
                  float *y, int64_t ldy, const float *bias, bool accumulate)
 {
     const int64_t M = w->nrows, K = w->ncols;
     const int64_t npanel = (M + PM - 1) / PM, ntile = (n + PN - 1) / PN;
     if (n <= 0 || M <= 0) return;
+#if VERIFY_HAVE_BF16_KERNEL
+    if (g_fast && w->type != GGUF_TYPE_F32 && K % 2 == 0) {
+        gemm_bf16(w, x, n, ldx, y, ldy, bias, accumulate);
+        return;
+    }
+#endif
     /* X packed once per call into tiles xp[tile][k][PN] (zero rows past n): the kernel then
      * streams it contiguously instead of hopping between PN rows 4 KiB apart. */
     float *xp = aligned_alloc(64, ((size_t)(ntile * PN * K) * sizeof(float) + 63) / 64 * 64);
