@@ -73,7 +73,7 @@ int conv_st_parse(const char *name, const uint8_t *buf, uint64_t len, uint64_t f
         return gguf_error_set(err, GGUF_E_TRUNCATED, 8, "'%s': header runs past the bytes given", name);
 
     json_error_t je;
-    json_t *root = json_loadb((const char *)buf + 8, (size_t)hlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    json_t *root = json_loadb((const char *)buf + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return gguf_error_set(err, CONV_E_JSON, 8 + (uint64_t)(je.position > 0 ? je.position : 0),
                               "'%s': header is not valid JSON: line %d, column %d: %s", name, je.line, je.column, je.text);

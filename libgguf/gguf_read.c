@@ -537,7 +537,9 @@ static int gguf__open_split(gguf_file *f, const char *path, const gguf_open_opts
     int rc, has_count, has_no, has_total;
     if ((has_count = gguf__split_key(m0, "split.count", GGUF_KV_UINT16, &count, err)) < 0) return has_count;
     int name_idx = 0, name_count = gguf__split_name(path, &name_idx);
-    if (count <= 1 && name_count <= 1) return 0;   /* a single file (a merged file keeps split.count = 0) */
+    /* split.count, when present, decides (a merged file keeps split.count = 0); without it, a
+     * name of the split pattern claims a set the file cannot back up */
+    if (has_count ? count <= 1 : name_count <= 1) return 0;
     if (!has_count)
         return gguf_error_set(err, GGUF_E_SPLIT, UINT64_MAX, "'%s': named as part %d of a %d-file split set but has no "
                               "split.count key", path, name_idx + 1, name_count);

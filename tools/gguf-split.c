@@ -13,8 +13,9 @@
  * Merge writes the first shard's KVs minus the split.* keys and all tensors in shard order, so
  * merge(split(x)) == x byte for byte (llama-gguf-split keeps the split keys instead).
  *
- * Data never passes through user memory: gguf_writer_copy_fd (copy_file_range) moves it from
- * the input's file descriptor to the output's. All outputs of one run are written to temp files
+ * Data never passes through user memory: gguf_writer_copy_fd (copy_file_range, or splice
+ * through a pipe when the offsets are misaligned) moves it from the input's file descriptor to
+ * the output's. All outputs of one run are written to temp files
  * first and renamed only once every one of them is complete; see man/gguf-split.1 for what is
  * left behind on failure (nothing under a final name).
  */

@@ -2,7 +2,7 @@
 """Write a sparse, full-shape QwQ-32B F16 GGUF (64 layers, hidden 5120, ffn 27648, 8 KV heads of
 128, vocab 152064; 2-D weights F16, norms and biases F32): real header and tensor infos, data
 left as a hole (the file is ~62 GB long but uses a few KB of disk). For --dry-run tests of the
-type policy on the real model's shapes. Usage: mk_qwq_shape.py OUT.gguf [--tied]"""
+type policy on the real model's shapes. Usage: mk_qwq_shape.py OUT.gguf [--tied | --one-big]"""
 import struct, sys
 
 H, FF, KV, V, NL = 5120, 27648, 1024, 152064, 64
@@ -13,6 +13,9 @@ def s(x):
 
 def main():
     out, tied = sys.argv[1], "--tied" in sys.argv[2:]
+    if "--one-big" in sys.argv[2:]:   # a single 256 MiB F16 matrix, for the memory test
+        write(out, [("blk.0.ffn_down.weight", [16384, 8192], 1)], 1)
+        return
     t = [("token_embd.weight", [H, V], 1)]
     for l in range(NL):
         p = "blk.%d." % l
@@ -25,7 +28,10 @@ def main():
     t.append(("output_norm.weight", [H], 0))
     if not tied:
         t.append(("output.weight", [H, V], 1))
-    kvs = [("general.architecture", 8, s("qwen2")), ("qwen2.block_count", 4, struct.pack("<I", NL)),
+    write(out, t, NL)
+
+def write(out, t, nl):
+    kvs = [("general.architecture", 8, s("qwen2")), ("qwen2.block_count", 4, struct.pack("<I", nl)),
            ("general.file_type", 4, struct.pack("<I", 1))]
     hdr = b"GGUF" + struct.pack("<IqQ", 3, len(t), len(kvs))
     for k, ty, v in kvs:

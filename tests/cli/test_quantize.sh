@@ -79,6 +79,19 @@ check qwq_tied_tally grep -q '^types: F32 321, Q4_K 384, Q6_K 65$' "$T/.out"
 check qwq_nothing_written test ! -e "$T/none.gguf"
 rm -f "$T/qwq.gguf" "$T/qwq-tied.gguf"
 
+# memory does not grow with the tensor: one 256 MiB F16 matrix (sparse, reads as zeros) is
+# quantized in row chunks with the input pages released, so peak RSS stays below the input size
+# (holding the tensor, or its f32 copy, would need 256 MiB or 1 GiB)
+if [ "${SAN:-0}" != 1 ] && [ -x /usr/bin/time ]; then
+    python3 "$(dirname "$0")/mk_qwq_shape.py" "$T/big.gguf" --one-big
+    expect big_tensor 0 /usr/bin/time -f '%M' -o "$T/rss" "$Q" -q "$T/big.gguf" "$T/big-q8.gguf" q8_0 2
+    check big_tensor_rss test "$(cat "$T/rss")" -lt 200000
+    check big_tensor_size test "$(stat -c %s "$T/big-q8.gguf")" -gt 142000000
+    rm -f "$T/big.gguf" "$T/big-q8.gguf"
+else
+    skip big_tensor_rss "not under ASan (its shadow memory), needs /usr/bin/time"
+fi
+
 # ---------------------------------------------------------------- refusals
 expect_err requantize_refused 1 "already quantized \(Q8_0\).*--allow-requantize" "$Q" "$G/edge-q80.gguf" "$T/rq.gguf" q4_k_m
 check requantize_no_output test ! -e "$T/rq.gguf"
