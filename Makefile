@@ -48,7 +48,7 @@ PKGS    := jansson libpcre2-8 libutf8proc libxxhash zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lutf8proc -lxxhash -lz)
 
-WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wvla $(WERROR)
+WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wstrict-prototypes -Wvla $(WERROR)
 CPPFLAGS += -Ilibgguf -I. -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 CFLAGS   += -std=gnu11 $(OPT) $(ARCH) $(WARN) $(SANFLAGS) $(OMPFLAGS) $(PKG_CFLAGS) -fPIC
 LDLIBS   += $(PKG_LIBS) -lm -lpthread

@@ -227,8 +227,9 @@ int                     gguf_file_fd(const gguf_file *f, uint32_t i);
 /* Tell the kernel we are done with these data bytes (madvise DONTNEED on the mapping), so
  * resident memory does not grow with the model size. Safe to call with any range. */
 void                    gguf_release(const gguf_file *f, const gguf_tensor_info *t);
-/* Re-check that no file of the set changed size since open (a shrinking input turns mmap
- * reads into SIGBUS). Returns 0 or GGUF_E_CHANGED. */
+/* Re-check that no file of the set changed size or mtime since open (a shrinking input turns
+ * mmap reads into SIGBUS; a rewrite in place changes the bytes under the mapping).
+ * Returns 0 or GGUF_E_CHANGED. */
 int                     gguf_check_unchanged(const gguf_file *f, gguf_error *err);
 
 /* Scan a tensor's data for non-finite values: every element of F32/F16/BF16/F64, and the fp16

@@ -53,6 +53,7 @@ typedef struct gguf__map {
     int       fd;
     uint8_t  *map;
     uint64_t  size;
+    struct timespec mtime;   /* at open: a rewrite in place changes it */
     uint64_t  data_offset;
     uint32_t  version;
     uint32_t  alignment;
@@ -401,6 +402,7 @@ static int gguf__open_one(gguf_file *f, uint32_t idx, const char *path, const gg
     if (!S_ISREG(st.st_mode))
         return gguf_error_set(err, GGUF_E_IO, UINT64_MAX, "cannot read '%s': not a regular file", path);
     m->size = (uint64_t)st.st_size;
+    m->mtime = st.st_mtim;
     if (m->size > 0) {
         void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, m->fd, 0);
         if (p == MAP_FAILED) return gguf__io_err(err, path, "mmap");
@@ -535,7 +537,9 @@ static int gguf__open_split(gguf_file *f, const char *path, const gguf_open_opts
     int rc, has_count, has_no, has_total;
     if ((has_count = gguf__split_key(m0, "split.count", GGUF_KV_UINT16, &count, err)) < 0) return has_count;
     int name_idx = 0, name_count = gguf__split_name(path, &name_idx);
-    if (count <= 1 && name_count <= 1) return 0;   /* a single file (a merged file keeps split.count = 0) */
+    /* split.count, when present, decides (a merged file keeps split.count = 0); without it, a
+     * name of the split pattern claims a set the file cannot back up */
+    if (has_count ? count <= 1 : name_count <= 1) return 0;
     if (!has_count)
         return gguf_error_set(err, GGUF_E_SPLIT, UINT64_MAX, "'%s': named as part %d of a %d-file split set but has no "
                               "split.count key", path, name_idx + 1, name_count);
@@ -857,6 +861,9 @@ int gguf_check_unchanged(const gguf_file *f, gguf_error *err)
         if (fstat(m->fd, &st) || (uint64_t)st.st_size != m->size)
             return gguf_error_set(err, GGUF_E_CHANGED, UINT64_MAX, "'%s': file changed size while in use (%" PRIu64
                                   " bytes at open, now %lld)", m->path, m->size, (long long)st.st_size);
+        if (st.st_mtim.tv_sec != m->mtime.tv_sec || st.st_mtim.tv_nsec != m->mtime.tv_nsec)
+            return gguf_error_set(err, GGUF_E_CHANGED, UINT64_MAX,
+                                  "'%s': file was modified while in use (its mtime changed)", m->path);
     }
     return 0;
 }

@@ -174,9 +174,13 @@ void quant_q4_k_row_ref(const float *x, void *vy, int64_t n)
 static void q4k__pair_avx512(const float *x, uint8_t *y)
 {
     __m512 xt[32], wt[32], Lf[32], La[32];
-    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                                                             12, 13, 14, 15), _mm512_set1_epi32(32));
-    for (int l = 0; l < 32; l++) xt[l] = _mm512_i32gather_ps(idx, x + l, 4);
+    /* xt[l] lane k = x[32k + l]: two 16x16 transposes of the sub-blocks' halves */
+    for (int k = 0; k < 16; k++) {
+        xt[k] = _mm512_loadu_ps(x + 32 * k);
+        xt[16 + k] = _mm512_loadu_ps(x + 32 * k + 16);
+    }
+    quant__transpose16(xt);
+    quant__transpose16(xt + 16);
 
     const __m512 zero = _mm512_setzero_ps();
     const __m512i izero = _mm512_setzero_si512(), i15 = _mm512_set1_epi32(15);
@@ -354,34 +358,6 @@ void quant_q4_k_to_f32(const void *vx, float *y, int64_t n)
             const float d2 = d * sc, m2 = dmin * m;
             for (int l = 0; l < 32; l++) *y++ = d1 * (qs[l] & 0xf) - m1;
             for (int l = 0; l < 32; l++) *y++ = d2 * (qs[l] >> 4) - m2;
-            qs += 32;
-        }
-    }
-}
-
-/*
- * Q5_K (dequantize only): 176 bytes = d, dmin (fp16), scales[12] as Q4_K, qh[32], qs[128].
- * Element 64g + l (low nibble of qs[32g+l]) takes bit 2g of qh[l] as its 5th bit; element
- * 64g + 32 + l (high nibble) takes bit 2g+1.   x ~= d*sc * q - dmin*m, q in 0..31.
- */
-void quant_q5_k_to_f32(const void *vx, float *y, int64_t n)
-{
-    const uint8_t *x = vx;
-    for (int64_t b = 0; b < n / QK_K; b++, x += Q5_K_BYTES) {
-        uint16_t dh, mh;
-        memcpy(&dh, x, 2);
-        memcpy(&mh, x + 2, 2);
-        const float d = quant_fp16_to_fp32(dh), dmin = quant_fp16_to_fp32(mh);
-        const uint8_t *qh = x + 16, *qs = x + 48;
-        for (int g = 0; g < 4; g++) {
-            uint8_t sc, m;
-            q4k__get_scale_min(2 * g, x + 4, &sc, &m);
-            const float d1 = d * sc, m1 = dmin * m;
-            q4k__get_scale_min(2 * g + 1, x + 4, &sc, &m);
-            const float d2 = d * sc, m2 = dmin * m;
-            const uint8_t u1 = (uint8_t)(1u << (2 * g)), u2 = (uint8_t)(2u << (2 * g));
-            for (int l = 0; l < 32; l++) *y++ = d1 * ((qs[l] & 0xf) + (qh[l] & u1 ? 16 : 0)) - m1;
-            for (int l = 0; l < 32; l++) *y++ = d2 * ((qs[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
             qs += 32;
         }
     }

@@ -146,9 +146,9 @@ static void q6k__block_avx512(const float *x, uint8_t *y)
 {
     __m512 xt[16], w[16], wx[16];
     __m512i L[16], Lt[16];
-    const __m512i idx = _mm512_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176,
-                                          192, 208, 224, 240);
-    for (int l = 0; l < 16; l++) xt[l] = _mm512_i32gather_ps(idx, x + l, 4);
+    /* xt[l] lane k = x[16k + l] */
+    for (int k = 0; k < 16; k++) xt[k] = _mm512_loadu_ps(x + 16 * k);
+    quant__transpose16(xt);
 
     const __m512 zero = _mm512_setzero_ps();
     const __m512 magic = _mm512_set1_ps(12582912.f);

@@ -49,6 +49,14 @@ size_t quant_row_size(int type, int64_t n);
 int quant_convert_rows(int src_type, const void *src, int dst_type, void *dst, int64_t nrows,
                        int64_t n_per_row, int nthreads);
 
+/* The same, with a side task: one thread runs task(task_arg) while the others start on the rows,
+ * then helps with the rest (used to write the previous chunk while this one is computed). The
+ * task runs exactly once whenever the types and row length are valid (also for nrows 0 or
+ * nthreads 1), and not at all when the call fails with GGUF_E_TYPE / GGUF_E_BLOCK; it must not
+ * touch dst. */
+int quant_convert_rows_with(int src_type, const void *src, int dst_type, void *dst, int64_t nrows,
+                            int64_t n_per_row, int nthreads, void (*task)(void *), void *task_arg);
+
 /* First element whose value (F32/F16/BF16) or whose block's fp16 scale d/dmin (quantized
  * types) is Inf or NaN, or -1 if all are finite: llama-quantize's validation of its output. */
 int64_t quant_check_finite(int type, const void *data, int64_t nrows, int64_t n_per_row);

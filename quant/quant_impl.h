@@ -30,6 +30,32 @@ static inline int quant__nearest_int(float f)
     return (i & 0x007fffff) - 0x00400000;
 }
 
+#if QUANT_HAVE_AVX512
+#include <immintrin.h>
+/* Transpose a 16x16 float matrix held in 16 zmm rows: r[i][L] becomes r[L][i]. Four stages;
+ * stage b swaps bit b of the row index with bit b of the lane index (a 2x2 block transpose of
+ * b x b blocks), two permutes per register pair. Pure data movement, so exact. Used to turn
+ * 16 contiguous sub-blocks into one vector per element position (lane = sub-block) without
+ * gathers. */
+static inline void quant__transpose16(__m512 r[16])
+{
+    for (int b = 8; b >= 1; b >>= 1) {
+        int lo[16], hi[16];
+        for (int L = 0; L < 16; L++) {
+            lo[L] = (L & b) ? 16 + (L - b) : L;
+            hi[L] = (L & b) ? 16 + L : L + b;
+        }
+        const __m512i ilo = _mm512_loadu_si512(lo), ihi = _mm512_loadu_si512(hi);
+        for (int i = 0; i < 16; i++) {
+            if (i & b) continue;
+            const __m512 a = r[i], c = r[i + b];
+            r[i] = _mm512_permutex2var_ps(a, ilo, c);
+            r[i + b] = _mm512_permutex2var_ps(a, ihi, c);
+        }
+    }
+}
+#endif
+
 /* Byte sizes of the blocks (FORMATS.md 1.4). */
 enum {
     QK4_0 = 32, QK5_0 = 32, QK8_0 = 32, QK_K = 256,
@@ -49,6 +75,7 @@ void quant_f32_to_bf16_row_ref(const float *src, uint16_t *dst, int64_t n);
 void quant_q8_0_row_ref(const float *x, void *y, int64_t n);
 void quant_q8_0_row(const float *x, void *y, int64_t n);
 void quant_q8_0_to_f32(const void *x, float *y, int64_t n);
+void quant_q8_0_row_from_f16(const uint16_t *h, void *y, int64_t n);   /* fused F16 -> Q8_0 */
 /* Q4_0, Q5_0 (small fallback targets: scalar only) */
 void quant_q4_0_row_ref(const float *x, void *y, int64_t n);
 void quant_q4_0_to_f32(const void *x, float *y, int64_t n);

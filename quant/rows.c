@@ -133,36 +133,55 @@ size_t quant_from_f32(int type, const float *src, void *dst, int64_t nrows, int6
 int quant_convert_rows(int src_type, const void *src, int dst_type, void *dst, int64_t nrows,
                        int64_t n_per_row, int nthreads)
 {
+    return quant_convert_rows_with(src_type, src, dst_type, dst, nrows, n_per_row, nthreads, NULL, NULL);
+}
+
+int quant_convert_rows_with(int src_type, const void *src, int dst_type, void *dst, int64_t nrows,
+                            int64_t n_per_row, int nthreads, void (*task)(void *), void *task_arg)
+{
     const size_t rin = quant_row_size(src_type, n_per_row), rout = quant_row_size(dst_type, n_per_row);
     if (!quant_can_dequantize(src_type) || !quant_can_quantize(dst_type)) return GGUF_E_TYPE;
     if (!rin || !rout) return GGUF_E_BLOCK;
-    if (nrows <= 0) return 0;
-    if (src_type == GGUF_TYPE_F32) {
-        quant_from_f32(dst_type, src, dst, nrows, n_per_row, nthreads);
+    if (nrows <= 0) {
+        if (task) task(task_arg);
         return 0;
     }
-    if (src_type == dst_type) {
-        memcpy(dst, src, (size_t)nrows * rin);
-        return 0;
-    }
+    /* f32 input needs no conversion; F16 -> Q8_0 has a fused kernel */
+    const bool direct = src_type == GGUF_TYPE_F32 || src_type == dst_type ||
+                        (src_type == GGUF_TYPE_F16 && dst_type == GGUF_TYPE_Q8_0 && !g_reference);
     const int64_t per = rows_per_item(n_per_row);
     const int64_t nitems = (nrows + per - 1) / per;
     if (nthreads < 1) nthreads = 1;
-    if (nthreads > nitems) nthreads = (int)nitems;
+    if (nthreads > nitems + (task != NULL)) nthreads = (int)nitems + (task != NULL);
     int failed = 0;
     #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
-        float *buf = malloc((size_t)(per * n_per_row) * sizeof(float));
-        if (!buf) {
+        /* one thread runs the side task (e.g. writing the previous chunk) while the others
+         * start on the rows; it joins them when done (dynamic schedule, no wait) */
+        if (task) {
+            #pragma omp single nowait
+            task(task_arg);
+        }
+        float *buf = direct ? NULL : malloc((size_t)(per * n_per_row) * sizeof(float));
+        if (!direct && !buf) {
             #pragma omp atomic write
             failed = 1;
         }
         #pragma omp for schedule(dynamic, 1)
         for (int64_t it = 0; it < nitems; it++) {
-            if (!buf) continue;
             const int64_t r0 = it * per, nr = (r0 + per <= nrows ? per : nrows - r0);
-            quant_to_f32(src_type, (const uint8_t *)src + (size_t)r0 * rin, buf, nr * n_per_row);
-            quantize_span(dst_type, buf, (uint8_t *)dst + (size_t)r0 * rout, nr * n_per_row);
+            const uint8_t *in = (const uint8_t *)src + (size_t)r0 * rin;
+            uint8_t *out = (uint8_t *)dst + (size_t)r0 * rout;
+            if (src_type == dst_type) {
+                memcpy(out, in, (size_t)nr * rin);
+            } else if (src_type == GGUF_TYPE_F32) {
+                quantize_span(dst_type, (const float *)in, out, nr * n_per_row);
+            } else if (direct) {
+                quant_q8_0_row_from_f16((const uint16_t *)in, out, nr * n_per_row);
+            } else if (buf) {
+                quant_to_f32(src_type, in, buf, nr * n_per_row);
+                quantize_span(dst_type, buf, out, nr * n_per_row);
+            }
         }
         free(buf);
     }

@@ -282,6 +282,7 @@ SEEDS = {
     'valid_every_kv.gguf': gguf(every_kv, [('q.weight', [32, 1], T_Q8_0), ('f.weight', [3, 1, 1, 2], T_F16)]),
     'valid_v2.gguf': gguf(BASE_KVS, BASE_T, version=2),
     'valid_shard.gguf': shard(1, 2, 2, SB),
+    'valid_shard_first.gguf': shard(0, 2, 2, SA),   # with the fuzzer's fixed second shard: a valid set
     'valid_empty.gguf': gguf([], []),
 }
 # alignment 64, laid out by hand (layout() pads to 32)

@@ -115,7 +115,8 @@ TEST(merged_and_single)
     char p[1024];
     gguf_error err;
     for (int count = 0; count <= 1; count++) {
-        th_path(p, "%s/merged%d.gguf", th_tmp(), count);
+        /* even under a split-pattern name: split.count decides */
+        th_path(p, count ? "%s/merged%d.gguf" : "%s/merged%d-00001-of-00003.gguf", th_tmp(), count);
         gguf_writer *w = gguf_writer_open(p, GGUF_W_NOSYNC, &err);
         CHECK(w);
         gguf_writer_kv_u16(w, "split.no", 0);

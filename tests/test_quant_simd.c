@@ -120,4 +120,47 @@ TEST(threads_do_not_change_output)
     CHECK_MSG(bad < 0, "type %s differs across thread counts", gguf_type_name(bad));
 }
 
+/* fused F16 -> Q8_0 equals widening + the scalar reference, NaN and Inf halves included */
+TEST(f16_to_q8_0_fused_equals_reference)
+{
+    const int64_t n_per_row = 1024, nrows = 16, n = n_per_row * nrows;
+    uint16_t *h = malloc((size_t)n * 2);
+    size_t sz = quant_row_size(GGUF_TYPE_Q8_0, n_per_row) * (size_t)nrows;
+    uint8_t *a = malloc(sz), *b = malloc(sz);
+    float *x = malloc((size_t)n * sizeof *x);
+    int bad = -1;
+    for (int p = 0; p < kPatterns + 1 && bad < 0; p++) {
+        if (p < kPatterns) {
+            fill(x, n, p);
+            quant_f32_to_f16_row_ref(x, h, n);
+        } else {
+            for (int64_t i = 0; i < n; i++) h[i] = (uint16_t)rnd();   /* any bits: NaN, Inf */
+        }
+        quant_set_reference(1);
+        quant_convert_rows(GGUF_TYPE_F16, h, GGUF_TYPE_Q8_0, a, nrows, n_per_row, 1);
+        quant_set_reference(0);
+        quant_convert_rows(GGUF_TYPE_F16, h, GGUF_TYPE_Q8_0, b, nrows, n_per_row, 2);
+        if (memcmp(a, b, sz)) bad = p;
+    }
+    free(h); free(a); free(b); free(x);
+    CHECK_MSG(bad < 0, "pattern %d differs", bad);
+}
+
+static void count_task(void *arg) { (*(int *)arg)++; }
+
+/* the side task of quant_convert_rows_with runs exactly once, whatever the thread count */
+TEST(side_task_runs_once)
+{
+    float x[256 * 4] = { 0 };
+    uint8_t y[4 * 144];
+    for (int t = 1; t <= 3; t++) {
+        int calls = 0;
+        CHECK_EQ_INT(quant_convert_rows_with(GGUF_TYPE_F32, x, GGUF_TYPE_Q4_K, y, 4, 256, t, count_task, &calls), 0);
+        CHECK_EQ_INT(calls, 1);
+        calls = 0;
+        CHECK_EQ_INT(quant_convert_rows_with(GGUF_TYPE_F32, x, GGUF_TYPE_Q4_K, y, 0, 256, t, count_task, &calls), 0);
+        CHECK_EQ_INT(calls, 1);
+    }
+}
+
 TH_MAIN()

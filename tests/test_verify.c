@@ -126,6 +126,17 @@ TEST(logits_bf16_vs_reference)
     check_against_ref(g, "bf16", 24, 1e-4);
 }
 
+/* Fast mode on BF16 weights: activations rounded to bf16, so only ~1e-2 agreement. */
+TEST(logits_bf16_fast_vs_reference)
+{
+    vgen g = vgen_defaults();
+    g.type_default = GGUF_TYPE_BF16;
+    g.seed = 3;
+    verify_gemm_set_fast(true);
+    check_against_ref(g, "bf16fast", 24, 2e-2);
+    verify_gemm_set_fast(false);
+}
+
 TEST(logits_q8_0_vs_reference)
 {
     vgen g = vgen_defaults();
@@ -179,6 +190,42 @@ TEST(gemm_matches_naive)
                 CHECK_NEAR(y[t * M + m], r, 1e-4 * (1 + fabs(r)));
             }
     }
+    free(w); free(x); free(y);
+}
+
+/* Fast mode: bf16 panels x bf16 activations by vdpbf16ps, against a double product of the
+ * bf16-rounded operands (so the check is tight), and loosely against the exact product. */
+TEST(gemm_fast_bf16)
+{
+    const int64_t K = 544, M = 70, N = 27;
+    uint16_t *w = malloc((size_t)(K * M) * 2);
+    float *x = malloc((size_t)(K * N) * 4), *y = malloc((size_t)(M * N) * 4);
+    uint64_t s = 7;
+    for (int64_t i = 0; i < K * M; i++) w[i] = vgen_bf16(vgen_unif(&s));
+    for (int64_t i = 0; i < K * N; i++) x[i] = vgen_unif(&s);
+    verify_weight vw = { .name = "w", .type = GGUF_TYPE_BF16, .ncols = K, .nrows = M, .row_bytes = (uint64_t)K * 2,
+                         .data = (const uint8_t *)w };
+    verify_gemm_set_fast(true);
+    verify_gemm(&vw, x, N, K, y, M, NULL, false);
+    verify_gemm_set_fast(false);
+    for (int64_t t = 0; t < N; t++)
+        for (int64_t m = 0; m < M; m++) {
+            double r = 0, rb = 0, mag = 0;
+            for (int64_t k = 0; k < K; k++) {
+                uint32_t u = (uint32_t)w[m * K + k] << 16;
+                float wf;
+                memcpy(&wf, &u, 4);
+                uint16_t xb = vgen_bf16(x[t * K + k]);
+                uint32_t ux = (uint32_t)xb << 16;
+                float xf;
+                memcpy(&xf, &ux, 4);
+                r += (double)wf * x[t * K + k];
+                rb += (double)wf * xf;
+                mag += fabs((double)wf * x[t * K + k]);
+            }
+            CHECK_NEAR(y[t * M + m], rb, 1e-5 * mag);
+            CHECK_NEAR(y[t * M + m], r, 1e-2 * mag);
+        }
     free(w); free(x); free(y);
 }
 
@@ -460,6 +507,48 @@ TEST(bad_compare_shapes)
     verify_model_close(b);
     CHECK_EQ_INT(rc, GGUF_E_SHAPE);
     CHECK_MSG(strstr(err.msg, "vocabulary size (96 vs 100)") != NULL, "message: %s", err.msg);
+}
+
+static int small_vocab_kv(gguf_writer *w, void *ud)
+{
+    const int odd = *(const int *)ud;   /* index of the token to spell differently, or -1 */
+    gguf_str t[96];
+    char buf[96][16];
+    for (int i = 0; i < 96; i++) {
+        snprintf(buf[i], sizeof buf[i], i == odd ? "x%d" : "t%d", i);
+        t[i].ptr = buf[i];
+        t[i].len = strlen(buf[i]);
+    }
+    return gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", t, 96);
+}
+
+TEST(bad_compare_vocabularies)
+{
+    int same = -1, odd = 41;
+    vgen g = vgen_defaults(), h = vgen_defaults();
+    g.extra_kv = small_vocab_kv; g.extra_ud = &same;
+    h.extra_kv = small_vocab_kv; h.extra_ud = &odd;
+    char pa[4096], pb[4096], pc[4096];
+    th_path(pa, "%s/wa.gguf", th_tmp());
+    th_path(pb, "%s/wb.gguf", th_tmp());
+    th_path(pc, "%s/wc.gguf", th_tmp());
+    CHECK_EQ_INT(vgen_write(pa, &g), 0);
+    CHECK_EQ_INT(vgen_write(pb, &h), 0);
+    g.type_default = GGUF_TYPE_Q8_0;
+    CHECK_EQ_INT(vgen_write(pc, &g), 0);
+    verify_model *a, *b, *c;
+    gguf_error err;
+    CHECK_EQ_INT(verify_model_open(pa, &a, &err), 0);
+    CHECK_EQ_INT(verify_model_open(pb, &b, &err), 0);
+    CHECK_EQ_INT(verify_model_open(pc, &c, &err), 0);
+    int rc = verify_model_same_shape(a, b, &err);
+    int rc2 = verify_model_same_shape(a, c, NULL);
+    verify_model_close(a);
+    verify_model_close(b);
+    verify_model_close(c);
+    CHECK_EQ_INT(rc, GGUF_E_SHAPE);
+    CHECK_MSG(strstr(err.msg, "different vocabularies (token 41 differs)") != NULL, "message: %s", err.msg);
+    CHECK_EQ_INT(rc2, 0);   /* same tokens, other weight types: comparable */
 }
 
 TH_MAIN()

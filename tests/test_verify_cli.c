@@ -18,6 +18,7 @@
 
 #include "th.h"
 #include "verify_gen.h"
+#include "verify_tokgen.h"
 #include "quant/quant.h"
 
 static const char *bin(void) { return th_env("TH_BIN", "build/bin"); }
@@ -86,79 +87,22 @@ static int gunzip_to(const char *src, const char *dst, size_t max)
 
 /* ---------------------------------------------------------------- tokenizer-bearing models */
 
-#define QWEN_VOCAB 151936
-
-/* Write tokenizer.ggml.* KVs of the Qwen2 tokenizer.json into w. */
-static int write_tokenizer(gguf_writer *w, const char *json_path)
-{
-    json_error_t je;
-    json_t *root = json_load_file(json_path, 0, &je);
-    if (!root) return -1;
-    json_t *model = json_object_get(root, "model"), *vocab = json_object_get(model, "vocab"),
-           *merges = json_object_get(model, "merges"), *added = json_object_get(root, "added_tokens");
-    char **tok = calloc(QWEN_VOCAB, sizeof *tok);
-    int32_t *type = calloc(QWEN_VOCAB, sizeof *type);
-    const char *key;
-    json_t *val;
-    json_object_foreach(vocab, key, val) {
-        json_int_t id = json_integer_value(val);
-        if (id >= 0 && id < QWEN_VOCAB) { tok[id] = strdup(key); type[id] = 1; }
-    }
-    size_t i;
-    json_array_foreach(added, i, val) {
-        json_int_t id = json_integer_value(json_object_get(val, "id"));
-        if (id < 0 || id >= QWEN_VOCAB) continue;
-        free(tok[id]);
-        tok[id] = strdup(json_string_value(json_object_get(val, "content")));
-        type[id] = json_is_true(json_object_get(val, "special")) ? 3 : 4;
-    }
-    gguf_str *ts = calloc(QWEN_VOCAB, sizeof *ts);
-    for (int id = 0; id < QWEN_VOCAB; id++) {
-        if (!tok[id]) {
-            char pad[32];
-            snprintf(pad, sizeof pad, "[PAD%d]", id);
-            tok[id] = strdup(pad);
-            type[id] = 5;
-        }
-        ts[id].ptr = tok[id];
-        ts[id].len = strlen(tok[id]);
-    }
-    size_t nm = json_array_size(merges);
-    gguf_str *ms = calloc(nm, sizeof *ms);
-    char **mbuf = calloc(nm, sizeof *mbuf);
-    json_array_foreach(merges, i, val) {
-        if (json_is_string(val)) mbuf[i] = strdup(json_string_value(val));
-        else {
-            const char *a = json_string_value(json_array_get(val, 0)), *b = json_string_value(json_array_get(val, 1));
-            mbuf[i] = malloc(strlen(a) + strlen(b) + 2);
-            sprintf(mbuf[i], "%s %s", a, b);
-        }
-        ms[i].ptr = mbuf[i];
-        ms[i].len = strlen(mbuf[i]);
-    }
-    int rc = gguf_writer_kv_str(w, "tokenizer.ggml.model", "gpt2", 4);
-    if (!rc) rc = gguf_writer_kv_str(w, "tokenizer.ggml.pre", "qwen2", 5);
-    if (!rc) rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", ts, QWEN_VOCAB);
-    if (!rc) rc = gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", GGUF_KV_INT32, type, QWEN_VOCAB);
-    if (!rc) rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.merges", ms, nm);
-    for (int id = 0; id < QWEN_VOCAB; id++) free(tok[id]);
-    for (i = 0; i < nm; i++) free(mbuf[i]);
-    free(tok); free(type); free(ts); free(ms); free(mbuf);
-    json_decref(root);
-    return rc;
-}
-
-/* Copy the GGUF at src to dst with the tokenizer KVs added and, if qtype >= 0, every 2-D
- * weight re-quantized to qtype with the project's quantizer. */
-static int add_tokenizer(const char *src, const char *dst, const char *json_path, int qtype)
+/* Copy the GGUF at src to dst with tokenizer KVs added and, if qtype >= 0, every 2-D weight
+ * re-quantized to qtype with the project's quantizer. The tokenizer comes from json_path, or,
+ * when tok_gguf is given, is copied from that GGUF (parsing the JSON once is enough). */
+static int add_tokenizer(const char *src, const char *dst, const char *json_path, const char *tok_gguf, int qtype)
 {
     gguf_error err;
     gguf_file *f = gguf_open(src, &err);
     if (!f) return err.code;
+    gguf_file *tf = tok_gguf ? gguf_open(tok_gguf, &err) : NULL;
     gguf_writer *w = gguf_writer_open(dst, GGUF_W_FORCE | GGUF_W_NOSYNC, &err);
-    int rc = w ? 0 : err.code;
+    int rc = w && (tf || !tok_gguf) ? 0 : err.code;
     for (int64_t i = 0; !rc && i < gguf_n_kv(f); i++) rc = gguf_writer_kv_copy(w, f, i);
-    if (!rc) rc = write_tokenizer(w, json_path);
+    if (!rc && !tf) rc = vgen_write_tokenizer(w, json_path, QWEN_VOCAB);
+    for (int64_t i = 0; !rc && tf && i < gguf_n_kv(tf); i++)
+        if (!strncmp(gguf_kv_key(tf, i), "tokenizer.", 10)) rc = gguf_writer_kv_copy(w, tf, i);
+    gguf_close(tf);
     for (int64_t i = 0; !rc && i < gguf_n_tensors(f); i++) {
         const gguf_tensor_info *t = gguf_tensor(f, i);
         rc = gguf_writer_add_tensor(w, t->name, t->n_dims, t->ne, t->n_dims == 2 && qtype >= 0 ? qtype : t->type);
@@ -212,15 +156,16 @@ static bool fixtures(void)
     g.seed = 77;
     th_path(p, "%s/tok-f32-raw.gguf", th_tmp());
     if (vgen_write(p, &g)) return false;
-    th_path(q, "%s/tok-f32.gguf", th_tmp());
-    if (add_tokenizer(p, q, dst, -1)) return false;
+    char tokg[4096];
+    th_path(tokg, "%s/tok-f32.gguf", th_tmp());
+    if (add_tokenizer(p, tokg, dst, NULL, -1)) return false;
     th_path(q, "%s/tok-q8.gguf", th_tmp());
-    if (add_tokenizer(p, q, dst, GGUF_TYPE_Q8_0)) return false;
+    if (add_tokenizer(p, q, NULL, tokg, GGUF_TYPE_Q8_0)) return false;
     g.zero = true;
     th_path(p, "%s/tok-zero-raw.gguf", th_tmp());
     if (vgen_write(p, &g)) return false;
     th_path(q, "%s/tok-zero.gguf", th_tmp());
-    if (add_tokenizer(p, q, dst, -1)) return false;
+    if (add_tokenizer(p, q, NULL, tokg, -1)) return false;
     state = 1;
     return true;
 }
@@ -266,6 +211,16 @@ TEST(logits_files)
      * beyond float rounding of the same sums: they split rows, not sums) */
     CHECK(memcmp(l, al + 4 * 96 * 4, 96 * 4) == 0);
     CHECK(!exists("last.f32.tmp"));
+    /* never overwrite an input */
+    struct stat before, after;
+    char tp[4096];
+    CHECK(stat(th_path(tp, "%s/tiny.gguf", th_tmp()), &before) == 0);
+    snprintf(a, sizeof a, "logits -m %s/tiny.gguf --tokens 5 -o %s/tiny.gguf", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 2);
+    char *e = slurp("err", NULL);
+    CHECK(e && strstr(e, "output '") && strstr(e, "tiny.gguf' is one of the inputs"));
+    free(e);
+    CHECK(stat(tp, &after) == 0 && after.st_size == before.st_size && after.st_mtime == before.st_mtime);
     free(l);
     free(al);
 }
@@ -352,6 +307,34 @@ TEST(perplexity_too_short_and_device)
     free(o);
 }
 
+static double final_ppl(void)
+{
+    char *o = slurp("out", NULL);
+    const char *p = o ? strstr(o, "Final estimate: PPL = ") : NULL;
+    double v = p ? atof(p + 22) : -1;
+    free(o);
+    return v;
+}
+
+/* Default bf16 products vs --exact float32 on a Q8_0 model: close, and --fast is the default. */
+TEST(perplexity_exact_and_fast_agree)
+{
+    NEED_FIXTURES();
+    char a[8192];
+    snprintf(a, sizeof a, "perplexity -m %s/tok-q8.gguf -f %s/wiki.txt -c 64 --chunks 2 -q --exact", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    const double exact = final_ppl();
+    snprintf(a, sizeof a, "perplexity -m %s/tok-q8.gguf -f %s/wiki.txt -c 64 --chunks 2 -q", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    const double def = final_ppl();
+    snprintf(a, sizeof a, "perplexity -m %s/tok-q8.gguf -f %s/wiki.txt -c 64 --chunks 2 -q --fast", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    const double fast = final_ppl();
+    CHECK(exact > 0 && def > 0);
+    CHECK_NEAR(fast, def, 0);
+    CHECK_MSG(fabs(def - exact) <= 0.01 * exact, "default %g vs exact %g", def, exact);
+}
+
 /* ---------------------------------------------------------------- compare */
 
 static json_t *load_json(const char *name)
@@ -378,7 +361,15 @@ TEST(compare_identical_passes_with_exact_numbers)
     CHECK_NEAR(json_real_value(json_object_get(j, "ppl_ratio")), 1, 0);
     CHECK_EQ_INT(json_integer_value(json_object_get(j, "tokens_scored")), 2 * 31);
     CHECK_EQ_INT(json_array_size(json_object_get(j, "layers")), 2);
+    /* compare's PPL is the perplexity command's PPL over the same chunks */
+    const double ppl = json_real_value(json_object_get(j, "ppl"));
     json_decref(j);
+    snprintf(a, sizeof a, "perplexity -m %s/tok-f32.gguf -f %s/wiki.txt -c 64 --chunks 2 -q", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    char *o = slurp("out", NULL), want[128];
+    snprintf(want, sizeof want, "Final estimate: PPL = %.4f +/- ", ppl);
+    CHECK_MSG(o && strstr(o, want), "perplexity printed '%s', compare had %.6f", o ? o : "", ppl);
+    free(o);
 }
 
 TEST(compare_quantized_thresholds_and_json_schema)
@@ -432,6 +423,50 @@ TEST(compare_different_vocabularies)
     snprintf(a, sizeof a, "compare --ref %s/tok-f32.gguf -m %s/tiny.gguf -f %s/wiki.txt -c 64", th_tmp(), th_tmp(), th_tmp());
     CHECK_EQ_INT(run(a), 1);
     CHECK(err_line("differ in vocabulary size (151936 vs 96)"));
+}
+
+/* ---------------------------------------------------------------- HF directories */
+
+static int sh(const char *cmd)
+{
+    char c[16384];
+    snprintf(c, sizeof c, "%s >%s/sh.out 2>&1", cmd, th_tmp());
+    int st = system(c);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* A safetensors directory (2 shards, F32) runs exactly as the GGUF converted from it. */
+TEST(hf_directory_matches_converted_gguf)
+{
+    char a[8192];
+    struct stat st;
+    snprintf(a, sizeof a, "%s/gguf-synth", bin());
+    if (stat(a, &st)) TH_SKIP("gguf-synth not built");
+    snprintf(a, sizeof a, "%s/gguf-synth %s/hf --hidden 64 --ffn 128 --heads 4 --kv-heads 2 --layers 2 "
+             "--dtype f32 --shards 2 --seed 9 --tokenizer-dir %s/qwen -q", bin(), th_tmp(), th_testdata());
+    CHECK_EQ_INT(sh(a), 0);
+    snprintf(a, sizeof a, "%s/gguf-convert %s/hf -o %s/hf.gguf -q", bin(), th_tmp(), th_tmp());
+    CHECK_EQ_INT(sh(a), 0);
+    snprintf(a, sizeof a, "logits -m %s/hf --tokens 9707,1879,11,220,151643 --all -o %s/hf.f32", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    snprintf(a, sizeof a, "logits -m %s/hf.gguf --tokens 9707,1879,11,220,151643 --all -o %s/gg.f32", th_tmp(), th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    size_t n1, n2;
+    char *l1 = slurp("hf.f32", &n1), *l2 = slurp("gg.f32", &n2);
+    CHECK(l1 && l2 && n1 == n2 && n1 == (size_t)5 * 151936 * 4);
+    CHECK(memcmp(l1, l2, n1) == 0);
+    free(l1);
+    free(l2);
+    /* its tokenizer.json gives the same ids as the GGUF's tokenizer KVs */
+    snprintf(a, sizeof a, "tokenize -m %s/hf --prompt 'Hello world, <think>x</think>'", th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    char *t1 = slurp("out", NULL);
+    snprintf(a, sizeof a, "tokenize -m %s/hf.gguf --prompt 'Hello world, <think>x</think>'", th_tmp());
+    CHECK_EQ_INT(run(a), 0);
+    char *t2 = slurp("out", NULL);
+    CHECK(t1 && t2 && !strcmp(t1, t2) && !strncmp(t1, "9707 1879 11", 12));
+    free(t1);
+    free(t2);
 }
 
 TH_MAIN()

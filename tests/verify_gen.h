@@ -23,6 +23,9 @@ typedef struct vgen {
     uint64_t seed;
     const char *arch;        /* default "qwen2" */
     bool  nan_in_attn_q;     /* poison one F32 element of blk.0.attn_q.weight */
+    /* optional: more KVs (e.g. a tokenizer), called after the hyperparameters */
+    int  (*extra_kv)(gguf_writer *w, void *ud);
+    void *extra_ud;
 } vgen;
 
 static inline vgen vgen_defaults(void)
@@ -112,6 +115,10 @@ static inline int vgen_write(const char *path, const vgen *g)
     snprintf(k, sizeof k, "%s.rope.freq_base", arch); gguf_writer_kv_f32(w, k, g->theta);
     snprintf(k, sizeof k, "%s.attention.layer_norm_rms_epsilon", arch); gguf_writer_kv_f32(w, k, g->eps);
     gguf_writer_kv_u32(w, "general.file_type", 0);
+    if (g->extra_kv) {
+        int xrc = g->extra_kv(w, g->extra_ud);
+        if (xrc) { gguf_writer_abort(w); return xrc; }
+    }
 
     const int64_t E = g->n_embd, hd = g->n_embd / g->n_head, Q = g->n_head * hd, KV = g->n_head_kv * hd,
                   F = g->n_ff, V = g->n_vocab;

@@ -16,13 +16,32 @@ static bool g_quiet;
 #define CLI_MAX_TMP 64
 static char *volatile g_tmp[CLI_MAX_TMP];
 
-static void cli__on_signal(int sig)
+static void cli__unlink_tmps(void)
 {
-    /* async-signal-safe: unlink + _exit only */
     for (int i = 0; i < CLI_MAX_TMP; i++) {
         char *p = g_tmp[i];
         if (p) unlink(p);
     }
+}
+
+/* SIGBUS: a memory-mapped input shrank (or its storage failed) under us. Report it as the
+ * input error it is, not as a crash. */
+static void cli__on_sigbus(int sig)
+{
+    (void)sig;
+    cli__unlink_tmps();
+    static const char msg[] = ": an input file shrank or became unreadable while being read (SIGBUS); "
+                              "no output written\n";
+    ssize_t r = write(2, g_prog, strlen(g_prog));
+    r = write(2, msg, sizeof msg - 1);
+    (void)r;
+    _exit(1);
+}
+
+static void cli__on_signal(int sig)
+{
+    /* async-signal-safe: unlink + _exit only */
+    cli__unlink_tmps();
     static const char msg[] = ": interrupted, temporary output removed\n";
     ssize_t r = write(2, g_prog, strlen(g_prog));
     r = write(2, msg, sizeof msg - 1);
@@ -41,6 +60,8 @@ void cli_init(const char *prog)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = cli__on_sigbus;
+    sigaction(SIGBUS, &sa, NULL);
 }
 
 const char *cli_prog(void) { return g_prog; }

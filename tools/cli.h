@@ -16,7 +16,9 @@
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 /* Set the program name used in messages and install SIGINT/SIGTERM/SIGHUP handlers that
- * unlink every registered temp file and exit with 128+signal. Call first in main(). */
+ * unlink every registered temp file and exit with 128+signal, and a SIGBUS handler (an mmapped
+ * input shrank under us) that unlinks them and exits 1 with a one-line message.
+ * Call first in main(). */
 void cli_init(const char *prog);
 const char *cli_prog(void);
 

@@ -350,11 +350,29 @@ static void hex128(char out[33], XXH128_hash_t h)
     for (int k = 0; k < 16; k++) snprintf(out + 2 * k, 3, "%02x", c.digest[k]);
 }
 
-/* XXH3-128 of one tensor's bytes, fed also to all (if non-NULL); releases the pages after. */
-static XXH128_hash_t hash_tensor(const gguf_file *f, const gguf_tensor_info *t, XXH3_state_t *all)
+/* The hash states of --hash: all = every tensor's bytes in order, one = scratch for one tensor. */
+typedef struct hasher {
+    XXH3_state_t *all, *one;
+} hasher;
+
+/* XXH3-128 of one tensor's bytes, fed also to hs->all (hs may be NULL); releases the pages after.
+ * Both states are fed chunk by chunk, so each byte comes from memory once. */
+static XXH128_hash_t hash_tensor(const gguf_file *f, const gguf_tensor_info *t, hasher *hs)
 {
-    XXH128_hash_t h = XXH3_128bits(t->data, (size_t)t->size);
-    if (all) XXH3_128bits_update(all, t->data, (size_t)t->size);
+    enum { CHUNK = 128 * 1024 };
+    XXH128_hash_t h;
+    if (!hs) {
+        h = XXH3_128bits(t->data, (size_t)t->size);
+    } else {
+        const unsigned char *p = t->data;
+        XXH3_128bits_reset(hs->one);
+        for (uint64_t o = 0; o < t->size; o += CHUNK) {
+            size_t n = t->size - o < CHUNK ? (size_t)(t->size - o) : CHUNK;
+            XXH3_128bits_update(hs->one, p + o, n);
+            XXH3_128bits_update(hs->all, p + o, n);
+        }
+        h = XXH3_128bits_digest(hs->one);
+    }
     gguf_release(f, t);
     return h;
 }
@@ -373,7 +391,7 @@ typedef struct totals {
     char     data_hash[33];
 } totals;
 
-static void print_text(const gguf_file *f, XXH3_state_t *all)
+static void print_text(const gguf_file *f, hasher *hs)
 {
     char buf[128];
     int64_t n_kv = gguf_n_kv(f), n_t = gguf_n_tensors(f);
@@ -432,7 +450,7 @@ static void print_text(const gguf_file *f, XXH3_state_t *all)
         printf("%14" PRIu64 "  %14" PRIu64, t->offset, t->size);
         if (opt.hash) {
             char hx[33];
-            hex128(hx, hash_tensor(f, t, all));
+            hex128(hx, hash_tensor(f, t, hs));
             printf("  %s", hx);
         }
         putchar('\n');
@@ -445,13 +463,13 @@ static void print_text(const gguf_file *f, XXH3_state_t *all)
     else printf("- bits per weight\n");
     if (opt.hash) {
         char hx[33];
-        hex128(hx, XXH3_128bits_digest(all));
+        hex128(hx, XXH3_128bits_digest(hs->all));
         printf("data xxh3_128: %s\n", hx);
     }
 }
 
 /* Build the JSON document; NULL on allocation failure. */
-static json_t *build_json(const gguf_file *f, XXH3_state_t *all)
+static json_t *build_json(const gguf_file *f, hasher *hs)
 {
     int bad = 0;
     int64_t n_kv = gguf_n_kv(f), n_t = gguf_n_tensors(f);
@@ -493,7 +511,7 @@ static json_t *build_json(const gguf_file *f, XXH3_state_t *all)
         if (o && n_files > 1) bad |= json_object_set_new(o, "file", json_integer(t->file_index));
         if (o && opt.hash) {
             char hx[33];
-            hex128(hx, hash_tensor(f, t, all));
+            hex128(hx, hash_tensor(f, t, hs));
             bad |= json_object_set_new(o, "xxh3_128", json_string(hx));
         }
         bad |= json_array_append_new(tens, o);
@@ -510,7 +528,7 @@ static json_t *build_json(const gguf_file *f, XXH3_state_t *all)
     bad |= json_object_set_new(root, "totals", tot);
     if (opt.hash && !bad) {
         char hx[33];
-        hex128(hx, XXH3_128bits_digest(all));
+        hex128(hx, XXH3_128bits_digest(hs->all));
         bad |= json_object_set_new(root, "data_xxh3_128", json_string(hx));
     }
     if (bad) { json_decref(root); return NULL; }
@@ -519,18 +537,21 @@ static json_t *build_json(const gguf_file *f, XXH3_state_t *all)
 
 static int cmd_show(const gguf_file *f)
 {
-    XXH3_state_t *all = NULL;
+    hasher h = { NULL, NULL }, *hs = NULL;
     if (opt.hash) {
-        all = XXH3_createState();
-        if (!all || XXH3_128bits_reset(all) != XXH_OK) {
-            XXH3_freeState(all);
+        h.all = XXH3_createState();
+        h.one = XXH3_createState();
+        if (!h.all || !h.one || XXH3_128bits_reset(h.all) != XXH_OK) {
+            XXH3_freeState(h.all);
+            XXH3_freeState(h.one);
             cli_error("out of memory");
             return CLI_FAIL;
         }
+        hs = &h;
     }
     int rc = CLI_OK;
     if (opt.json) {
-        json_t *root = build_json(f, all);
+        json_t *root = build_json(f, hs);
         if (!root) { cli_error("out of memory building the JSON document"); rc = CLI_FAIL; }
         else {
             json_dumpf(root, stdout, JSON_INDENT(2));
@@ -538,9 +559,18 @@ static int cmd_show(const gguf_file *f)
             json_decref(root);
         }
     } else {
-        print_text(f, all);
+        print_text(f, hs);
     }
-    XXH3_freeState(all);
+    XXH3_freeState(h.all);
+    XXH3_freeState(h.one);
+    /* hashes of bytes that changed under the mapping would be wrong: say so */
+    gguf_error err;
+    gguf_error_clear(&err);
+    if (rc == CLI_OK && opt.hash && gguf_check_unchanged(f, &err)) {
+        fflush(stdout);
+        cli_error_gguf(&err);
+        rc = CLI_FAIL;
+    }
     return rc;
 }
 
@@ -796,6 +826,13 @@ static int cmd_diff(const gguf_file *a, const gguf_file *b)
         n_diff++;
     }
     if (!order_same) { printf("%s\n", order_msg); n_diff++; }
+    gguf_error err;
+    gguf_error_clear(&err);
+    if (gguf_check_unchanged(a, &err) || gguf_check_unchanged(b, &err)) {
+        fflush(stdout);
+        cli_error_gguf(&err);
+        return CLI_FAIL;
+    }
     return n_diff ? CLI_FAIL : CLI_OK;
 }
 
@@ -834,6 +871,9 @@ int main(int argc, char **argv)
         case 'd': opt.diff = true; break;
         case 'h': print_help(); return fflush(stdout) ? CLI_FAIL : CLI_OK;
         default:
+            for (size_t i = 0; optopt && i < N_OPTS; i++)
+                if (opt_defs[i].val == optopt && optopt != 'h')
+                    cli_usage_error("option '--%s' takes no argument", opt_defs[i].name);
             if (optopt) cli_usage_error("unknown option '-%c'", optopt);
             cli_usage_error("unknown option '%s'", argv[optind - 1]);
         }

@@ -13,8 +13,9 @@
  * Merge writes the first shard's KVs minus the split.* keys and all tensors in shard order, so
  * merge(split(x)) == x byte for byte (llama-gguf-split keeps the split keys instead).
  *
- * Data never passes through user memory: gguf_writer_copy_fd (copy_file_range) moves it from
- * the input's file descriptor to the output's. All outputs of one run are written to temp files
+ * Data never passes through user memory: gguf_writer_copy_fd (copy_file_range, or splice
+ * through a pipe when the offsets are misaligned) moves it from the input's file descriptor to
+ * the output's. All outputs of one run are written to temp files
  * first and renamed only once every one of them is complete; see man/gguf-split.1 for what is
  * left behind on failure (nothing under a final name).
  */
@@ -162,6 +163,8 @@ static void parse_args(int argc, char **argv, options *o)
 }
 
 /* ---------------------------------------------------------------- helpers */
+
+static unsigned g_wflags; /* extra gguf_writer flags (GGUF_W_NOSYNC under GGUF_TEST_NOSYNC) */
 
 static uint64_t pad32(uint64_t n) { return (n + SPLIT_ALIGN - 1) / SPLIT_ALIGN * SPLIT_ALIGN; }
 
@@ -387,7 +390,7 @@ static int write_shard(const options *o, gguf_file *f, const uint32_t *src, shar
     shard *sh = &s[k];
     gguf_error err;
     gguf_error_clear(&err);
-    sh->w = cli_writer_open(sh->path, o->force ? GGUF_W_FORCE : 0, &err);
+    sh->w = cli_writer_open(sh->path, g_wflags | (o->force ? GGUF_W_FORCE : 0), &err);
     if (!sh->w) { cli_error_gguf(&err); return -1; }
     gguf_writer *w = sh->w;
     if (k == 0)
@@ -666,7 +669,7 @@ static int do_merge(const options *o)
     if (check_output(o->out, o->force, fs, count)) goto out;
 
     gguf_error_clear(&err);
-    w = cli_writer_open(o->out, o->force ? GGUF_W_FORCE : 0, &err);
+    w = cli_writer_open(o->out, g_wflags | (o->force ? GGUF_W_FORCE : 0), &err);
     if (!w) { cli_error_gguf(&err); goto out; }
     for (int64_t i = 0; i < gguf_n_kv(fs[0]); i++)
         if (!is_split_key(gguf_kv_key(fs[0], i)) && gguf_writer_kv_copy(w, fs[0], i) < 0) goto wfail;
@@ -723,5 +726,7 @@ int main(int argc, char **argv)
     cli_init(argv[0]);
     options o = { 0 };
     parse_args(argc, argv, &o);
+    /* test suites on a shared disk skip fsync, as gguf-convert does */
+    if (getenv("GGUF_TEST_NOSYNC")) g_wflags |= GGUF_W_NOSYNC;
     return o.op == OP_MERGE ? do_merge(&o) : do_split(&o);
 }

@@ -20,6 +20,7 @@
 #include "tools/cli.h"
 #include "verify/eval.h"
 #include "verify/forward.h"
+#include "verify/gemm.h"
 #include "verify/metrics.h"
 #include "verify/model.h"
 #include "verify/textio.h"
@@ -56,6 +57,10 @@ static const char usage_text[] =
 "      --json OUT        write the comparison as JSON\n"
 "  -t, --threads N       worker threads (default: all CPUs)\n"
 "      --device DEV      cpu (default) or cuda (no CUDA backend yet: falls back to cpu)\n"
+"      --exact           float32 activations for every weight type (default: weights other\n"
+"                        than F32 are multiplied as bf16 with bf16-rounded activations,\n"
+"                        vdpbf16ps, as llama.cpp does for BF16; ~1.6x faster, ~1e-2 logits)\n"
+"      --fast            the default: bf16 products for non-F32 weights\n"
 "  -q, --quiet           no progress or timing on stderr\n"
 "  -h, --help            this help\n";
 
@@ -63,7 +68,7 @@ typedef struct opts {
     const char *cmd, *model, *ref, *file, *prompt, *tokens, *output, *json, *device;
     int64_t ctx, chunks, threads;
     double max_kld, max_ppl_ratio, min_top1;
-    bool has_max_kld, has_max_ppl_ratio, has_min_top1, all, quiet;
+    bool has_max_kld, has_max_ppl_ratio, has_min_top1, all, quiet, exact;
 } opts;
 
 static double parse_double(const char *opt, const char *s)
@@ -82,6 +87,8 @@ static int64_t parse_int(const char *opt, const char *s, int64_t min, int64_t ma
     if (cli_parse_int(s, min, max, &v)) cli_usage_error("invalid value '%s' for %s", s, opt);
     return v;
 }
+
+static bool is_input(const opts *o, const char *path);
 
 static void parse_args(int argc, char **argv, opts *o)
 {
@@ -118,6 +125,8 @@ static void parse_args(int argc, char **argv, opts *o)
         else if (IS("--max-ppl-ratio", "--max-ppl-ratio")) { o->max_ppl_ratio = parse_double(a, VAL()); o->has_max_ppl_ratio = true; }
         else if (IS("--min-top1", "--min-top1")) { o->min_top1 = parse_double(a, VAL()); o->has_min_top1 = true; }
         else if (IS("-q", "--quiet")) o->quiet = true;
+        else if (IS("--fast", "--fast")) o->exact = false;
+        else if (IS("--exact", "--exact")) o->exact = true;
         else cli_usage_error("unknown option '%s'", a);
 #undef IS
 #undef VAL
@@ -133,6 +142,8 @@ static void parse_args(int argc, char **argv, opts *o)
     if (lg && !o->output) cli_usage_error("logits needs -o OUT");
     if ((!strcmp(o->cmd, "perplexity") || cmp) && !o->file) cli_usage_error("%s needs -f TEXT", o->cmd);
     if (cmp && !o->ref) cli_usage_error("compare needs --ref REF");
+    if (o->output && is_input(o, o->output)) cli_usage_error("output '%s' is one of the inputs", o->output);
+    if (o->json && is_input(o, o->json)) cli_usage_error("output '%s' is one of the inputs", o->json);
     if (!cmp && (o->ref || o->json || o->has_max_kld || o->has_max_ppl_ratio || o->has_min_top1))
         cli_usage_error("--ref, --json and thresholds belong to compare");
     if (!lg && (o->output || o->all || o->tokens)) cli_usage_error("-o, --all and --tokens belong to logits");
@@ -199,6 +210,17 @@ static int32_t *parse_tokens(const char *s, int64_t *n)
     }
     free(v);
     cli_usage_error("invalid --tokens list '%s' (comma-separated token ids)", s);
+}
+
+/* True if path names an existing file that is also one of the inputs. */
+static bool is_input(const opts *o, const char *path)
+{
+    struct stat so, si;
+    if (stat(path, &so)) return false;
+    const char *in[] = { o->model, o->ref, o->file };
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++)
+        if (in[i] && !stat(in[i], &si) && si.st_dev == so.st_dev && si.st_ino == so.st_ino) return true;
+    return false;
 }
 
 /* Write a whole buffer to path through path.tmp, fsync and rename (no partial file ever sits
@@ -301,6 +323,7 @@ static void set_threads(const opts *o)
 #endif
     if (!strcmp(o->device, "cuda"))
         cli_warn("no CUDA backend in this build: running on the CPU");
+    verify_gemm_set_fast(!o->exact);
 }
 
 static void ppl_progress(void *ud, int64_t k, int64_t n_chunk, const verify_ppl *ppl,

@@ -72,7 +72,8 @@ int verify_eval_perplexity(const verify_model *m, const int32_t *ids, int64_t n_
     float *x = malloc((size_t)(group * ctx * E) * sizeof *x);
     float *logits = malloc((size_t)(n_scored * V) * sizeof *logits);
     int32_t *tok = malloc((size_t)(group * ctx) * sizeof *tok);
-    if (!c || !x || !logits || !tok) {
+    double *nlls = malloc((size_t)n_scored * sizeof *nlls);
+    if (!c || !x || !logits || !tok || !nlls) {
         rc = gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
         goto out;
     }
@@ -88,8 +89,11 @@ int verify_eval_perplexity(const verify_model *m, const int32_t *ids, int64_t n_
         for (int64_t k = 0; !rc && k < nc; k++) {
             if ((rc = head_rows(c, m, x, ctx, k, logits, err))) break;
             const int32_t *next = tok + k * ctx + first + 1;
+            /* rows in parallel, sums in row order: the result does not depend on threads */
+#pragma omp parallel for schedule(dynamic, 4)
+            for (int64_t j = 0; j < n_scored; j++) nlls[j] = verify_nll(logits + j * V, V, next[j]);
             for (int64_t j = 0; j < n_scored; j++) {
-                const double nll = verify_nll(logits + j * V, V, next[j]);
+                const double nll = nlls[j];
                 if (!isfinite(nll)) {
                     rc = gguf_error_set(err, GGUF_E_NONFINITE, UINT64_MAX,
                                         "'%s': non-finite logits in chunk %lld at position %lld", m->path,
@@ -106,6 +110,7 @@ out:
     free(x);
     free(logits);
     free(tok);
+    free(nlls);
     verify_ctx_free(c);
     return rc;
 }
@@ -165,6 +170,8 @@ int verify_eval_compare(const verify_model *r, const verify_model *m, const int3
     float *lm = malloc((size_t)(n_scored * V) * sizeof *lm);
     int32_t *tok = malloc((size_t)(group * ctx) * sizeof *tok);
     double *klds = malloc((size_t)(n_chunk * n_scored) * sizeof *klds);
+    verify_tok_cmp *tcs = malloc((size_t)n_scored * sizeof *tcs);
+    bool *tcs_ok = malloc((size_t)n_scored * sizeof *tcs_ok);
     double *dcos = calloc((size_t)NL, sizeof *dcos), *ddiff = calloc((size_t)NL, sizeof *ddiff),
            *dref = calloc((size_t)NL, sizeof *dref);
     out->n_chunk = n_chunk;
@@ -172,7 +179,7 @@ int verify_eval_compare(const verify_model *r, const verify_model *m, const int3
     out->layer_cos = calloc((size_t)NL, sizeof *out->layer_cos);
     out->layer_rel_rmse = calloc((size_t)NL, sizeof *out->layer_rel_rmse);
     int64_t n_drift = 0;
-    if (!cr || !cm || !xr || !xm || !lr || !lm || !tok || !klds || !dcos || !ddiff || !dref ||
+    if (!cr || !cm || !xr || !xm || !lr || !lm || !tok || !klds || !tcs || !tcs_ok || !dcos || !ddiff || !dref ||
         !out->layer_cos || !out->layer_rel_rmse) {
         rc = gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
         goto out;
@@ -198,9 +205,12 @@ int verify_eval_compare(const verify_model *r, const verify_model *m, const int3
             if ((rc = head_rows(cr, r, xr, ctx, k, lr, err))) break;
             if ((rc = head_rows(cm, m, xm, ctx, k, lm, err))) break;
             const int32_t *next = tok + k * ctx + first + 1;
+#pragma omp parallel for schedule(dynamic, 4)
+            for (int64_t j = 0; j < n_scored; j++)
+                tcs_ok[j] = verify_compare_row(lr + j * V, lm + j * V, V, next[j], &tcs[j]) == 0 && isfinite(tcs[j].kld);
             for (int64_t j = 0; j < n_scored; j++) {
-                verify_tok_cmp tc;
-                if (verify_compare_row(lr + j * V, lm + j * V, V, next[j], &tc) || !isfinite(tc.kld)) {
+                const verify_tok_cmp tc = tcs[j];
+                if (!tcs_ok[j]) {
                     rc = gguf_error_set(err, GGUF_E_NONFINITE, UINT64_MAX,
                                         "non-finite logits in chunk %lld at position %lld",
                                         (long long)(c0 + k + 1), (long long)(first + j));
@@ -237,7 +247,7 @@ int verify_eval_compare(const verify_model *r, const verify_model *m, const int3
     }
 out:
     if (rc) verify_cmp_result_free(out);
-    free(xr); free(xm); free(lr); free(lm); free(tok); free(klds); free(dcos); free(ddiff); free(dref);
+    free(xr); free(xm); free(lr); free(lm); free(tok); free(klds); free(tcs); free(tcs_ok); free(dcos); free(ddiff); free(dref);
     verify_ctx_free(cr);
     verify_ctx_free(cm);
     return rc;

@@ -18,6 +18,7 @@ struct verify_ctx {
     float *att;     /* [T][n_head*hd]    attention output before o_proj */
     float *g, *u;   /* [T][n_ff]         gate and up */
     float *rcos, *rsin;  /* [T][n_rot/2] */
+    float *kt;      /* [n_kv][hd][T rounded up to 16]  K transposed for attention */
 };
 
 static void *xalloc(size_t n) { return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64); }
@@ -41,7 +42,8 @@ verify_ctx *verify_ctx_new(const verify_model *m, int64_t max_T)
     c->u = xalloc(T * F);
     c->rcos = xalloc(T * R);
     c->rsin = xalloc(T * R);
-    if (!c->xn || !c->q || !c->k || !c->v || !c->att || !c->g || !c->u || !c->rcos || !c->rsin) {
+    c->kt = xalloc(KV * ((T + 15) / 16 * 16));
+    if (!c->kt || !c->xn || !c->q || !c->k || !c->v || !c->att || !c->g || !c->u || !c->rcos || !c->rsin) {
         verify_ctx_free(c);
         return NULL;
     }
@@ -59,7 +61,7 @@ void verify_ctx_free(verify_ctx *c)
 {
     if (!c) return;
     free(c->xn); free(c->q); free(c->k); free(c->v); free(c->att); free(c->g); free(c->u);
-    free(c->rcos); free(c->rsin);
+    free(c->rcos); free(c->rsin); free(c->kt);
     free(c);
 }
 
@@ -126,43 +128,90 @@ static inline float dot(const float *a, const float *b, int n)
     return s;
 }
 
-/* Causal attention of one sequence of T tokens: att[t][h] = sum_j softmax_j(q.k/sqrt(hd)) v[j]. */
+/* o = inv * sum_j s[j] v[j] for a head dimension known at compile time: the accumulators stay
+ * in registers (HD/16 vectors). */
+static inline __attribute__((always_inline)) void
+pv_fixed(const int HD, const float *s, int64_t nj, const float *vb, int64_t ldk, float inv, float *o)
+{
+    v16 acc[8];
+    for (int d = 0; d < HD / 16; d++) acc[d] = (v16){0};
+    for (int64_t j = 0; j < nj; j++) {
+        const float p = s[j];
+        const float *vj = vb + j * ldk;
+        for (int d = 0; d < HD / 16; d++) {
+            v16 v;
+            memcpy(&v, vj + 16 * d, 64);
+            acc[d] += v * p;
+        }
+    }
+    for (int d = 0; d < HD / 16; d++) {
+        v16 r = acc[d] * inv;
+        memcpy(o + 16 * d, &r, 64);
+    }
+}
+
+/*
+ * Causal attention of one sequence of T tokens: att[t][h] = sum_j softmax_j(q.k/sqrt(hd)) v[j].
+ * K is first transposed per KV head (kt[g][d][j]) so that the scores of 16 keys come out of one
+ * vector FMA chain over d, with no horizontal sums. Softmax: float expf, double sum.
+ */
 static void attention(verify_ctx *c, int64_t T)
 {
     const verify_hparams *hp = &c->m->hp;
     const int nh = hp->n_head, nkv = hp->n_head_kv, hd = hp->head_dim, grp = nh / nkv;
     const int64_t ldq = (int64_t)nh * hd, ldk = (int64_t)nkv * hd;
+    const int64_t Tp = (T + 15) / 16 * 16;
     const float scale = (float)(1.0 / sqrt((double)hd));
+    float *kt = c->kt;
 #pragma omp parallel
     {
-        float *s = malloc((size_t)T * sizeof *s);
+#pragma omp for schedule(static) collapse(2)
+        for (int g = 0; g < nkv; g++)
+            for (int d = 0; d < hd; d++) {
+                float *dst = kt + ((int64_t)g * hd + d) * Tp;
+                for (int64_t j = 0; j < T; j++) dst[j] = c->k[j * ldk + (int64_t)g * hd + d];
+                for (int64_t j = T; j < Tp; j++) dst[j] = 0.0f;
+            }
+        float *s = aligned_alloc(64, (size_t)Tp * sizeof *s);
         float *acc = malloc((size_t)hd * sizeof *acc);
 #pragma omp for collapse(2) schedule(dynamic, 8)
         for (int h = 0; h < nh; h++)
             for (int64_t i = 0; i < T; i++) {
-                if (!s || !acc) { c->att[i * ldq + (int64_t)h * hd] = __builtin_nanf(""); continue; }
+                float *o = c->att + i * ldq + (int64_t)h * hd;
+                if (!s || !acc) { o[0] = __builtin_nanf(""); continue; }
                 const float *qi = c->q + i * ldq + (int64_t)h * hd;
-                const float *kb = c->k + (int64_t)(h / grp) * hd;
+                const float *kg = kt + (int64_t)(h / grp) * hd * Tp;
                 const float *vb = c->v + (int64_t)(h / grp) * hd;
-                float mx = -INFINITY;
-                for (int64_t j = 0; j <= i; j++) {
-                    s[j] = dot(qi, kb + j * ldk, hd) * scale;
-                    if (s[j] > mx) mx = s[j];
+                const int64_t nj = i + 1;
+                for (int64_t j0 = 0; j0 < nj; j0 += 16) {
+                    v16 a = {0};
+                    for (int d = 0; d < hd; d++) {
+                        v16 kv;
+                        memcpy(&kv, kg + (int64_t)d * Tp + j0, 64);
+                        a += kv * qi[d];
+                    }
+                    a *= scale;
+                    memcpy(s + j0, &a, 64);
                 }
+                float mx = -INFINITY;
+                for (int64_t j = 0; j < nj; j++) if (s[j] > mx) mx = s[j];
                 double sum = 0;
-                for (int64_t j = 0; j <= i; j++) {
+                for (int64_t j = 0; j < nj; j++) {
                     s[j] = expf(s[j] - mx);
                     sum += s[j];
                 }
-                memset(acc, 0, (size_t)hd * sizeof *acc);
-                for (int64_t j = 0; j <= i; j++) {
-                    const float p = s[j];
-                    const float *vj = vb + j * ldk;
-                    for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
-                }
                 const float inv = (float)(1.0 / sum);
-                float *o = c->att + i * ldq + (int64_t)h * hd;
-                for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
+                if (hd == 128) pv_fixed(128, s, nj, vb, ldk, inv, o);
+                else if (hd == 64) pv_fixed(64, s, nj, vb, ldk, inv, o);
+                else {
+                    memset(acc, 0, (size_t)hd * sizeof *acc);
+                    for (int64_t j = 0; j < nj; j++) {
+                        const float p = s[j];
+                        const float *vj = vb + j * ldk;
+                        for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
+                    }
+                    for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
+                }
             }
         free(s);
         free(acc);

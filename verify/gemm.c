@@ -6,6 +6,10 @@
 
 #include "quant/quant.h"
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #define PM 32    /* weight rows per panel: two 16-float vectors */
 #define PN 12    /* X rows per micro-tile: 24 accumulators */
 #define KC 256   /* columns per packed block: a 32 KiB panel stays in L1 */
@@ -27,8 +31,17 @@ static void row_segment(const verify_weight *w, int64_t r, int64_t k0, int64_t n
         break;
     }
     case GGUF_TYPE_F16: {
-        const _Float16 *s = (const _Float16 *)(row + k0 * 2);
-        for (int64_t i = 0; i < n; i++) dst[i] = (float)s[i];
+        const uint8_t *s = row + k0 * 2;
+        int64_t i = 0;
+#ifdef __AVX512F__
+        for (; i + 16 <= n; i += 16)
+            _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s + 2 * i))));
+#endif
+        for (; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, s + 2 * i, 2);
+            dst[i] = quant_fp16_to_fp32(h);
+        }
         break;
     }
     default:
@@ -52,69 +65,138 @@ static void pack_panel(const verify_weight *w, int64_t r0, int mv, int64_t k0, i
         for (int r = 0; r < PM; r++) pk[k * PM + r] = tmp[(size_t)r * KC + k];
 }
 
-/* acc[t] = sum_k x[t][k] * pk[k][0..31] for NT rows of x; then store into y (+=). */
-static inline __attribute__((always_inline)) void
-kernel(const int NT, const float *restrict pk, int64_t kc, const float *restrict x, int64_t ldx,
-       float *restrict y, int64_t ldy, int mv, bool add)
+/*
+ * Micro-kernel: a tile of PN rows of X, packed as xp[k][PN], against a panel pk[k][PM]:
+ * PN x PM accumulators (24 zmm with AVX-512), each x element broadcast into the FMAs.
+ * Rows beyond nt are zero padding in xp and are not stored; columns beyond mv neither.
+ */
+static inline void kernel(const float *restrict pk, int64_t kc, const float *restrict xp,
+                          float *restrict y, int64_t ldy, int nt, int mv, bool add)
 {
-    v16 a0[PN], a1[PN];
-    for (int t = 0; t < NT; t++) { a0[t] = (v16){0}; a1[t] = (v16){0}; }
+    v16 a[PN], b[PN];
+    for (int t = 0; t < PN; t++) { a[t] = (v16){0}; b[t] = (v16){0}; }
     for (int64_t k = 0; k < kc; k++) {
-        v16 w0 = *(const v16 *)(pk + k * PM);
-        v16 w1 = *(const v16 *)(pk + k * PM + 16);
-        for (int t = 0; t < NT; t++) {
-            float xv = x[t * ldx + k];
-            a0[t] += w0 * xv;
-            a1[t] += w1 * xv;
+        const v16 w0 = *(const v16 *)(pk + k * PM), w1 = *(const v16 *)(pk + k * PM + 16);
+        const float *xk = xp + k * PN;
+#pragma GCC unroll 12
+        for (int t = 0; t < PN; t++) {
+            a[t] += w0 * xk[t];
+            b[t] += w1 * xk[t];
         }
     }
-    if (mv == PM) {
-        for (int t = 0; t < NT; t++) {
+    if (nt == PN && mv == PM) {
+#pragma GCC unroll 12
+        for (int t = 0; t < PN; t++) {
             float *yr = y + t * ldy;
-            v16 y0, y1;
+            v16 y0 = a[t], y1 = b[t];
             if (add) {
-                memcpy(&y0, yr, 64); memcpy(&y1, yr + 16, 64);
-                y0 += a0[t]; y1 += a1[t];
-            } else {
-                y0 = a0[t]; y1 = a1[t];
+                v16 o0, o1;
+                memcpy(&o0, yr, 64); memcpy(&o1, yr + 16, 64);
+                y0 += o0; y1 += o1;
             }
             memcpy(yr, &y0, 64); memcpy(yr + 16, &y1, 64);
         }
-    } else {
-        for (int t = 0; t < NT; t++) {
-            float *yr = y + t * ldy;
-            float tmp[PM];
-            memcpy(tmp, &a0[t], 64); memcpy(tmp + 16, &a1[t], 64);
-            for (int j = 0; j < mv; j++) yr[j] = add ? yr[j] + tmp[j] : tmp[j];
+        return;
+    }
+    for (int t = 0; t < nt; t++) {
+        float *yr = y + t * ldy;
+        float tmp[PM];
+        memcpy(tmp, &a[t], 64); memcpy(tmp + 16, &b[t], 64);
+        for (int j = 0; j < mv; j++) yr[j] = add ? yr[j] + tmp[j] : tmp[j];
+    }
+}
+
+/* ---------------------------------------------------------------- bf16 path (opt-in) */
+
+static bool g_fast;
+
+void verify_gemm_set_fast(bool on) { g_fast = on; }
+bool verify_gemm_fast(void) { return g_fast; }
+
+#ifdef __AVX512BF16__
+#define VERIFY_HAVE_BF16_KERNEL 1
+
+static inline uint16_t to_bf16(float f)   /* round to nearest even; inputs are finite */
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* Pack rows [r0, r0+mv) x columns [k0, k0+kc) (kc even) as bf16 pairs: pw[kc/2][PM] u32, the
+ * layout vdpbf16ps reads (lane r holds W[r][k], W[r][k+1]). BF16 rows are copied as they are;
+ * other types are dequantized to float and rounded. */
+static void pack_panel_bf16(const verify_weight *w, int64_t r0, int mv, int64_t k0, int64_t kc,
+                            float *tmp, uint32_t *pw)
+{
+    for (int r = 0; r < PM; r++) {
+        if (r >= mv) {
+            for (int64_t kp = 0; kp < kc / 2; kp++) pw[kp * PM + r] = 0;
+            continue;
+        }
+        if (w->type == GGUF_TYPE_BF16) {
+            const uint8_t *src = w->data + (uint64_t)(r0 + r) * w->row_bytes + (uint64_t)k0 * 2;
+            for (int64_t kp = 0; kp < kc / 2; kp++) memcpy(&pw[kp * PM + r], src + 4 * kp, 4);
+        } else {
+            row_segment(w, r0 + r, k0, kc, tmp);
+            for (int64_t kp = 0; kp < kc / 2; kp++)
+                pw[kp * PM + r] = (uint32_t)to_bf16(tmp[2 * kp]) | (uint32_t)to_bf16(tmp[2 * kp + 1]) << 16;
         }
     }
 }
 
-static void kernel_n(int nt, const float *pk, int64_t kc, const float *x, int64_t ldx,
-                     float *y, int64_t ldy, int mv, bool add)
+static inline void kernel_bf16(const uint32_t *restrict pw, int64_t kc, const uint32_t *restrict xp,
+                               float *restrict y, int64_t ldy, int nt, int mv, bool add)
 {
-    switch (nt) {
-#define K(n) case n: kernel(n, pk, kc, x, ldx, y, ldy, mv, add); break;
-    K(1) K(2) K(3) K(4) K(5) K(6) K(7) K(8) K(9) K(10) K(11) K(12)
-#undef K
-    default: break;
+    __m512 a[PN], b[PN];
+    for (int t = 0; t < PN; t++) { a[t] = _mm512_setzero_ps(); b[t] = _mm512_setzero_ps(); }
+    for (int64_t kp = 0; kp < kc / 2; kp++) {
+        const __m512bh w0 = (__m512bh)_mm512_load_si512(pw + kp * PM);
+        const __m512bh w1 = (__m512bh)_mm512_load_si512(pw + kp * PM + 16);
+        const uint32_t *xk = xp + kp * PN;
+#pragma GCC unroll 12
+        for (int t = 0; t < PN; t++) {
+            const __m512bh xv = (__m512bh)_mm512_set1_epi32((int)xk[t]);
+            a[t] = _mm512_dpbf16_ps(a[t], w0, xv);
+            b[t] = _mm512_dpbf16_ps(b[t], w1, xv);
+        }
+    }
+    for (int t = 0; t < nt; t++) {
+        float *yr = y + t * ldy;
+        float tmp[PM];
+        _mm512_storeu_ps(tmp, a[t]);
+        _mm512_storeu_ps(tmp + 16, b[t]);
+        for (int j = 0; j < mv; j++) yr[j] = add ? yr[j] + tmp[j] : tmp[j];
     }
 }
 
-void verify_gemm(const verify_weight *w, const float *x, int64_t n, int64_t ldx,
-                 float *y, int64_t ldy, const float *bias, bool accumulate)
+/* Y (+)= X W^T with X rounded to bf16 and W as bf16 (vdpbf16ps, float accumulation). */
+static void gemm_bf16(const verify_weight *w, const float *x, int64_t n, int64_t ldx,
+                      float *y, int64_t ldy, const float *bias, bool accumulate)
 {
-    const int64_t M = w->nrows, K = w->ncols;
-    const int64_t npanel = (M + PM - 1) / PM;
-    if (n <= 0 || M <= 0) return;
+    const int64_t M = w->nrows, K = w->ncols, KP = K / 2;
+    const int64_t npanel = (M + PM - 1) / PM, ntile = (n + PN - 1) / PN;
+    uint32_t *xp = aligned_alloc(64, ((size_t)(ntile * PN * KP) * 4 + 63) / 64 * 64);
+    if (!xp) {
+        for (int64_t t = 0; t < n; t++)
+            for (int64_t j = 0; j < M; j++) y[t * ldy + j] = __builtin_nanf("");
+        return;
+    }
 #pragma omp parallel
     {
-        float *tmp = aligned_alloc(64, (size_t)PM * KC * sizeof(float));
-        float *pk = aligned_alloc(64, (size_t)PM * KC * sizeof(float));
-        /* Allocation failure of 64 KiB is not survivable in a sensible way here; the kernel
-         * below would fault. Skip the work instead and leave y untouched (callers check
-         * activations for finiteness only, so poison y with NaN). */
-        bool ok = tmp && pk;
+#pragma omp for schedule(static)
+        for (int64_t tt = 0; tt < ntile; tt++) {
+            uint32_t *dst = xp + tt * PN * KP;
+            for (int i = 0; i < PN; i++) {
+                const int64_t t = tt * PN + i;
+                const float *src = x + t * ldx;
+                for (int64_t kp = 0; kp < KP; kp++)
+                    dst[kp * PN + i] = t < n ? ((uint32_t)to_bf16(src[2 * kp]) | (uint32_t)to_bf16(src[2 * kp + 1]) << 16) : 0;
+            }
+        }
+        float *tmp = aligned_alloc(64, (size_t)KC * sizeof(float));
+        uint32_t *pw = aligned_alloc(64, (size_t)PM * KC / 2 * sizeof(uint32_t));
+        const bool ok = tmp && pw;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t p = 0; p < npanel; p++) {
             const int64_t r0 = p * PM;
@@ -126,11 +208,80 @@ void verify_gemm(const verify_weight *w, const float *x, int64_t n, int64_t ldx,
             }
             for (int64_t k0 = 0; k0 < K; k0 += KC) {
                 const int64_t kc = K - k0 < KC ? K - k0 : KC;
+                pack_panel_bf16(w, r0, mv, k0, kc, tmp, pw);
+                const bool add = accumulate || k0 > 0;
+                for (int64_t tt = 0; tt < ntile; tt++) {
+                    const int nt = (int)(n - tt * PN < PN ? n - tt * PN : PN);
+                    kernel_bf16(pw, kc, xp + (tt * KP + k0 / 2) * PN, y + tt * PN * ldy + r0, ldy, nt, mv, add);
+                }
+            }
+            if (bias)
+                for (int64_t t = 0; t < n; t++)
+                    for (int j = 0; j < mv; j++) y[t * ldy + r0 + j] += bias[r0 + j];
+        }
+        free(tmp);
+        free(pw);
+    }
+    free(xp);
+}
+#else
+#define VERIFY_HAVE_BF16_KERNEL 0
+#endif
+
+void verify_gemm(const verify_weight *w, const float *x, int64_t n, int64_t ldx,
+                 float *y, int64_t ldy, const float *bias, bool accumulate)
+{
+    const int64_t M = w->nrows, K = w->ncols;
+    const int64_t npanel = (M + PM - 1) / PM, ntile = (n + PN - 1) / PN;
+    if (n <= 0 || M <= 0) return;
+#if VERIFY_HAVE_BF16_KERNEL
+    if (g_fast && w->type != GGUF_TYPE_F32 && K % 2 == 0) {
+        gemm_bf16(w, x, n, ldx, y, ldy, bias, accumulate);
+        return;
+    }
+#endif
+    /* X packed once per call into tiles xp[tile][k][PN] (zero rows past n): the kernel then
+     * streams it contiguously instead of hopping between PN rows 4 KiB apart. */
+    float *xp = aligned_alloc(64, ((size_t)(ntile * PN * K) * sizeof(float) + 63) / 64 * 64);
+    if (!xp) {
+        for (int64_t t = 0; t < n; t++)
+            for (int64_t j = 0; j < M; j++) y[t * ldy + j] = __builtin_nanf("");
+        return;
+    }
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+        for (int64_t tt = 0; tt < ntile; tt++) {
+            float *dst = xp + tt * PN * K;
+            for (int i = 0; i < PN; i++) {
+                const int64_t t = tt * PN + i;
+                if (t < n) {
+                    const float *src = x + t * ldx;
+                    for (int64_t k = 0; k < K; k++) dst[k * PN + i] = src[k];
+                } else {
+                    for (int64_t k = 0; k < K; k++) dst[k * PN + i] = 0.0f;
+                }
+            }
+        }
+        float *tmp = aligned_alloc(64, (size_t)PM * KC * sizeof(float));
+        float *pk = aligned_alloc(64, (size_t)PM * KC * sizeof(float));
+        const bool ok = tmp && pk;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t p = 0; p < npanel; p++) {
+            const int64_t r0 = p * PM;
+            const int mv = (int)(M - r0 < PM ? M - r0 : PM);
+            if (!ok) {   /* out of memory for 64 KiB: poison, callers check finiteness */
+                for (int64_t t = 0; t < n; t++)
+                    for (int j = 0; j < mv; j++) y[t * ldy + r0 + j] = __builtin_nanf("");
+                continue;
+            }
+            for (int64_t k0 = 0; k0 < K; k0 += KC) {
+                const int64_t kc = K - k0 < KC ? K - k0 : KC;
                 pack_panel(w, r0, mv, k0, kc, tmp, pk);
                 const bool add = accumulate || k0 > 0;
-                for (int64_t t0 = 0; t0 < n; t0 += PN) {
-                    const int nt = (int)(n - t0 < PN ? n - t0 : PN);
-                    kernel_n(nt, pk, kc, x + t0 * ldx + k0, ldx, y + t0 * ldy + r0, ldy, mv, add);
+                for (int64_t tt = 0; tt < ntile; tt++) {
+                    const int nt = (int)(n - tt * PN < PN ? n - tt * PN : PN);
+                    kernel(pk, kc, xp + (tt * K + k0) * PN, y + tt * PN * ldy + r0, ldy, nt, mv, add);
                 }
             }
             if (bias)
@@ -140,4 +291,5 @@ void verify_gemm(const verify_weight *w, const float *x, int64_t n, int64_t ldx,
         free(tmp);
         free(pk);
     }
+    free(xp);
 }

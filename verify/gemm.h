@@ -24,6 +24,16 @@
 void verify_gemm(const verify_weight *w, const float *x, int64_t n, int64_t ldx,
                  float *y, int64_t ldy, const float *bias, bool accumulate);
 
+/*
+ * Fast mode (off by default; process-wide, set before any work): weights other than F32 are
+ * rounded to bf16 panels and multiplied with bf16-rounded activations by vdpbf16ps (float
+ * accumulation), as llama.cpp does for BF16 weights: about twice the float32 FMA rate, at the
+ * cost of ~2^-9 relative rounding of every activation (logits agree to ~1e-2, not ~1e-6).
+ * Without AVX512-BF16 in the build it has no effect. F32 weights always use float32.
+ */
+void verify_gemm_set_fast(bool on);
+bool verify_gemm_fast(void);
+
 /* Dequantize row r of w into dst (w->ncols floats). */
 void verify_weight_row(const verify_weight *w, int64_t r, float *dst);
 

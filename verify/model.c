@@ -22,12 +22,7 @@ bool verify_type_supported(int type)
     }
 }
 
-#if __has_include("convert/hfmodel.h")
 #include "convert/hfmodel.h"
-#define VERIFY_HAVE_HF 1
-#else
-#define VERIFY_HAVE_HF 0
-#endif
 
 /* ---------------------------------------------------------------- tensors of either source */
 
@@ -86,7 +81,6 @@ static const tinfo *find(const verify_model *m, const char *name, bool required,
             return &ti;
         }
     }
-#if VERIFY_HAVE_HF
     if (m->hf) {
         int64_t i = conv_hf_find_tensor(m->hf, name);
         if (i >= 0) {
@@ -96,7 +90,6 @@ static const tinfo *find(const verify_model *m, const char *name, bool required,
             return &ti;
         }
     }
-#endif
     if (required)
         *rc = gguf_error_set(err, GGUF_E_NOT_FOUND, UINT64_MAX, "'%s': missing tensor '%s'",
                              m->path, name);
@@ -205,7 +198,6 @@ static int hparams_gguf(verify_model *m, gguf_error *err)
     return 0;
 }
 
-#if VERIFY_HAVE_HF
 static int hparams_hf(verify_model *m, gguf_error *err)
 {
     const conv_hparams *h = conv_hf_hparams(m->hf);
@@ -228,7 +220,6 @@ static int hparams_hf(verify_model *m, gguf_error *err)
                               m->path, h->rope_scaling);
     return 0;
 }
-#endif
 
 /* Checks and tensors common to both sources, once m->hp holds the hyperparameters. */
 static int load_tensors(verify_model *m, gguf_error *err)
@@ -313,15 +304,10 @@ int verify_model_open(const char *path, verify_model **out, gguf_error *err)
     }
     int rc;
     if (is_dir(path)) {
-#if VERIFY_HAVE_HF
         conv_hf_model *hf = NULL;
         rc = conv_hf_open(path, &hf, err);
         m->hf = hf;
         if (!rc) rc = hparams_hf(m, err);
-#else
-        rc = gguf_error_set(err, GGUF_E_NOT_GGUF, UINT64_MAX,
-                            "'%s': reading Hugging Face model directories is not built in", path);
-#endif
     } else {
         m->gf = gguf_open(path, err);
         rc = m->gf ? hparams_gguf(m, err) : (err && err->code ? err->code : GGUF_E_IO);
@@ -347,9 +333,7 @@ void verify_model_close(verify_model *m)
     }
     free(m->output_norm);
     gguf_close(m->gf);
-#if VERIFY_HAVE_HF
     conv_hf_close(m->hf);
-#endif
     free(m->path);
     free(m);
 }
@@ -358,9 +342,7 @@ void verify_model_release(const verify_model *m, const verify_weight *w)
 {
     if (!m || !w || !w->src) return;
     if (m->gf) gguf_release(m->gf, (const gguf_tensor_info *)w->src);
-#if VERIFY_HAVE_HF
     else if (m->hf) conv_hf_release(m->hf, (const conv_tensor *)w->src);
-#endif
 }
 
 void verify_model_release_layer(const verify_model *m, int il)
@@ -402,5 +384,24 @@ int verify_model_same_shape(const verify_model *a, const verify_model *b, gguf_e
     SAME(n_head_kv, "KV head count")
     SAME(head_dim, "head dimension")
 #undef SAME
+    /* same token strings, when both files carry their vocabulary */
+    if (a->gf && b->gf) {
+        int64_t ia = gguf_find_key(a->gf, "tokenizer.ggml.tokens"), ib = gguf_find_key(b->gf, "tokenizer.ggml.tokens");
+        if (ia >= 0 && ib >= 0 && gguf_kv_get_type(a->gf, ia) == GGUF_KV_ARRAY && gguf_kv_get_type(b->gf, ib) == GGUF_KV_ARRAY &&
+            gguf_kv_arr_type(a->gf, ia) == GGUF_KV_STRING && gguf_kv_arr_type(b->gf, ib) == GGUF_KV_STRING) {
+            const uint64_t na = gguf_kv_arr_n(a->gf, ia), nb = gguf_kv_arr_n(b->gf, ib);
+            if (na != nb)
+                return gguf_error_set(err, GGUF_E_SHAPE, UINT64_MAX,
+                                      "'%s' and '%s' have different vocabularies (%llu vs %llu tokens)",
+                                      a->path, b->path, (unsigned long long)na, (unsigned long long)nb);
+            for (uint64_t j = 0; j < na; j++) {
+                gguf_str sa = gguf_kv_arr_str(a->gf, ia, j), sb = gguf_kv_arr_str(b->gf, ib, j);
+                if (sa.len != sb.len || memcmp(sa.ptr, sb.ptr, sa.len))
+                    return gguf_error_set(err, GGUF_E_SHAPE, UINT64_MAX,
+                                          "'%s' and '%s' have different vocabularies (token %llu differs)",
+                                          a->path, b->path, (unsigned long long)j);
+            }
+        }
+    }
     return 0;
 }

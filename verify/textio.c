@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "verify/tokenizer.h"
+
 int64_t vtext_utf8_invalid(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -72,8 +74,6 @@ int vtext_read_file(const char *path, char **buf, size_t *len, gguf_error *err)
     return 0;
 }
 
-#if __has_include("verify/tokenizer.h")
-#include "verify/tokenizer.h"
 
 int vtext_tokenize(const verify_model *m, const char *what, const char *text, size_t len,
                    int32_t **ids, int64_t *n, gguf_error *err)
@@ -107,17 +107,3 @@ int vtext_tokenize(const verify_model *m, const char *what, const char *text, si
     *n = (int64_t)cnt;
     return 0;
 }
-#else
-int vtext_tokenize(const verify_model *m, const char *what, const char *text, size_t len,
-                   int32_t **ids, int64_t *n, gguf_error *err)
-{
-    *ids = NULL;
-    *n = 0;
-    int64_t bad = vtext_utf8_invalid(text, len);
-    if (bad >= 0)
-        return gguf_error_set(err, GGUF_E_STRING, (uint64_t)bad, "'%s': not valid UTF-8 at byte offset %lld",
-                              what, (long long)bad);
-    return gguf_error_set(err, GGUF_E_USAGE, UINT64_MAX,
-                          "'%s': no tokenizer is built into this gguf-verify (use --tokens)", m->path);
-}
-#endif

@@ -17,6 +17,10 @@
  * No BOS/EOS is ever added: Qwen2 has add_bos = false, and llama.cpp's test vectors and
  * llama-perplexity (FORMATS.md 6.1) both tokenize without one.
  *
+ * Step 2 follows tokenizer.json's NFC normalizer on both paths. llama.cpp's BPE does not
+ * normalise, so for text that is not already NFC the ids can differ from llama.cpp's (never for
+ * WikiText-2, which is NFC throughout, nor for llama.cpp's qwen2 test vectors).
+ *
  * Added-token policy (parse_special): llama.cpp's common_tokenize(..., parse_special=false),
  * which both llama-perplexity and test-tokenizer-0 use, still matches USER_DEFINED added tokens
  * (type 4, e.g. <think>, <tool_call>, <|fim_prefix|>) but treats CONTROL tokens (type 3, e.g.

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 S=$BIN/gguf-split
+export GGUF_TEST_NOSYNC=1 # fsync is what the C test and the bench exercise; here it only costs time
 py() { python3 "$HERE/mk_split_input.py" "$@"; }
 # the shards of a prefix, in order
 shards() { ls "$1"-0*-of-0*.gguf 2>/dev/null; }
@@ -13,7 +14,8 @@ nshards() { shards "$1" | grep -c ''; }
 # tensor lines of a set (names, shapes, types, data hashes) in shard order
 set_tensors() { for f in $(shards "$1"); do py dump "$f" --no-offsets | grep '^tensor '; done; }
 kv_lines() { py dump "$1" | grep '^kv '; }
-ntensors() { py dump "$1" | sed -n 's/^n_tensors //p'; }
+# n_tensors straight from the header (int64 at offset 8): no Python start-up per shard
+ntensors() { od -An -t d8 -j 8 -N 8 "$1" | tr -d ' '; }
 # no temp file anywhere under $T (the blocker directories of the failure cases are not files)
 no_leftovers() { [ -z "$(find "$T" -name '*.tmp' -type f)" ]; }
 
@@ -162,6 +164,18 @@ expect_err fail_renaming 1 "p-00003-of-00004.gguf" "$S" --force --split-max-size
 check fail_renaming_no_shards test "$(ls "$T/w2")" = "p-00003-of-00004.gguf"
 check fail_renaming_no_tmp test -z "$(ls "$T/w2" | grep tmp)"
 
+# the disk fills up while shard 3 is written (libgguf's fault hook: ENOSPC after N bytes of one
+# writer; shards 1 and 2 are ~0.8 MB and ~0.3 MB, shard 3 ~1.5 MB): shards 1 and 2 are complete
+# in their temp files by then, and all of them must go
+mkdir "$T/w3"
+expect_err fail_disk_full 1 "p-00003-of-00004.gguf.*(No space|space)" \
+    env GGUF_FAULT_WRITE_AFTER=1000000 "$S" --split-max-size 1M "$T/sz.gguf" "$T/w3/p"
+check fail_disk_full_nothing_left test -z "$(ls -A "$T/w3")"
+# and during a merge
+expect_err fail_disk_full_merge 1 "merged.gguf.*(No space|space)" \
+    env GGUF_FAULT_WRITE_AFTER=1000000 "$S" --merge "$T/s/p-00001-of-00004.gguf" "$T/w3/merged.gguf"
+check fail_disk_full_merge_nothing_left test -z "$(ls -A "$T/w3")"
+
 # ---------------------------------------------------------------- inputs that already carry split keys
 # a llama-gguf-split merge output (split.no=0, split.tensors.count, split.count=0 at the end)
 py make "$T/lm.gguf" --merged-keys 100 160 33 64 48 8 1000 17 320 5
@@ -250,4 +264,17 @@ for gc in "fallback-q80:2 2 2" "edge-q4km:2 1"; do
     expect real_merge_size_$g 0 "$S" --merge "$(shards "$T/gs_$g/p" | head -1)" "$T/gs_$g/merged.gguf"
     check real_roundtrip_size_$g cmp "$TD/golden-quant/$g.gguf" "$T/gs_$g/merged.gguf"
 done
+# a real vocab-only file (no tensors; its writer did not pad the end): one shard, KVs intact;
+# the merge pads the metadata to 32 as every current writer does, and is otherwise identical
+gzip -dc "$TD/real-gguf/ggml-vocab-llama-spm.gguf.gz" >"$T/spm.gguf"
+mkdir "$T/v"
+expect real_vocab_split 0 "$S" "$T/spm.gguf" "$T/v/p"
+check real_vocab_one_shard test "$(nshards "$T/v/p")" = 1
+{ kv_lines "$T/spm.gguf"; printf 'kv split.no u16 0\nkv split.tensors.count i32 0\nkv split.count u16 1\n'; } >"$T/wantv"
+check real_vocab_kvs cmp -s "$T/wantv" <(kv_lines "$T/v/p-00001-of-00001.gguf")
+expect real_vocab_merge 0 "$S" --merge "$T/v/p-00001-of-00001.gguf" "$T/v/merged.gguf"
+vs=$(stat -c %s "$T/spm.gguf")
+check real_vocab_merge_prefix cmp -n "$vs" "$T/spm.gguf" "$T/v/merged.gguf"
+check real_vocab_merge_padded test "$(stat -c %s "$T/v/merged.gguf")" = $(( (vs + 31) / 32 * 32 ))
+check real_vocab_merge_zeros test -z "$(tail -c +$((vs + 1)) "$T/v/merged.gguf" | tr -d '\0')"
 check no_tmp_at_end no_leftovers

@@ -7,6 +7,8 @@
  * tensor name, gguf_validate_data and gguf_release on every tensor. A file the reader accepts
  * must also survive a copy through the writer (every KV verbatim, every tensor's data) and
  * read back with identical KV bytes and tensor data; any difference aborts.
+ * The input is also opened as the first file of a two-file split set whose second file is a
+ * fixed valid shard, so the sibling checks run on fuzzed first files.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 #include <unistd.h>
 #include "gguf.h"
 
-static char g_in[64], g_out[64];
+static char g_in[64], g_out[64], g_split1[96], g_split2[96];
 static volatile uint64_t g_sink;
 
 static void check(int ok, const char *what)
@@ -142,11 +144,37 @@ static void roundtrip(gguf_file *f)
     unlink(g_out);
 }
 
+/* The fixed second shard: split.no = 1, split.count = 2, one F32 tensor "shard2.weight". */
+static void write_shard2(void)
+{
+    gguf_error err;
+    gguf_writer *w = gguf_writer_open(g_split2, GGUF_W_FORCE | GGUF_W_NOSYNC, &err);
+    check(w != NULL, "shard 2 writer");
+    gguf_writer_kv_u16(w, "split.no", 1);
+    gguf_writer_kv_i32(w, "split.tensors.count", 2);
+    gguf_writer_kv_u16(w, "split.count", 2);
+    int64_t ne[4] = { 8, 1, 1, 1 };
+    float v[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    gguf_writer_add_tensor(w, "shard2.weight", 1, ne, GGUF_TYPE_F32);
+    gguf_writer_begin_data(w);
+    gguf_writer_tensor(w, v, sizeof v);
+    check(gguf_writer_finish(w, &err) == 0, "shard 2 written");
+}
+
+static void cleanup(void)
+{
+    unlink(g_split2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!g_in[0]) {
         snprintf(g_in, sizeof g_in, "/dev/shm/fuzz_gguf.%d.gguf", (int)getpid());
         snprintf(g_out, sizeof g_out, "/dev/shm/fuzz_gguf.%d.out.gguf", (int)getpid());
+        snprintf(g_split1, sizeof g_split1, "/dev/shm/fuzz_gguf.%d.set-00001-of-00002.gguf", (int)getpid());
+        snprintf(g_split2, sizeof g_split2, "/dev/shm/fuzz_gguf.%d.set-00002-of-00002.gguf", (int)getpid());
+        write_shard2();
+        atexit(cleanup);
     }
     FILE *fp = fopen(g_in, "wb");
     if (!fp) return 0;
@@ -167,5 +195,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((f = gguf_open_ex(g_in, &o1, &err))) { walk(f); gguf_close(f); }
     if ((f = gguf_open_ex(g_in, &o2, &err))) { walk(f); gguf_close(f); }
     unlink(g_in);
+
+    if ((fp = fopen(g_split1, "wb"))) {
+        if (size) fwrite(data, 1, size, fp);
+        fclose(fp);
+        if ((f = gguf_open(g_split1, &err))) {
+            /* a file whose own split.count is 0 or 1 opens alone even under a split name */
+            int64_t sc = 0;
+            bool alone = gguf_get_int(f, "split.count", &sc, &err) == 0 && sc <= 1;
+            check(alone ? gguf_n_files(f) == 1 : gguf_n_files(f) == 2 && gguf_find_tensor(f, "shard2.weight") >= 0,
+                  "set of two, or a file that says it is alone");
+            walk(f);
+            gguf_close(f);
+        } else {
+            check(err.code < 0 && err.msg[0] && !strchr(err.msg, '\n'), "one-line split error");
+        }
+        unlink(g_split1);
+    }
     return 0;
 }
