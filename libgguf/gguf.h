@@ -53,7 +53,7 @@ typedef enum gguf_status {
     GGUF_E_TYPE        = -15,  /* unknown or removed tensor type id */
     GGUF_E_BLOCK       = -16,  /* ne[0] not a multiple of the type's block size */
     GGUF_E_ALIGNMENT   = -17,  /* general.alignment not a u32 power of two */
-    GGUF_E_OFFSET      = -18,  /* tensor offset not where the contiguous layout puts it, or past EOF */
+    GGUF_E_OFFSET      = -18,  /* tensor offset not where the contiguous layout puts it (data past EOF: GGUF_E_TRUNCATED) */
     GGUF_E_SPLIT       = -19,  /* split set inconsistent: missing/extra/foreign shard, bad split.* */
     GGUF_E_NOT_FOUND   = -20,  /* key or tensor absent (lookups) */
     GGUF_E_WRONG_TYPE  = -21,  /* KV exists but has another type than asked */
