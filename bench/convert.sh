@@ -41,7 +41,7 @@ rss8=$(cat "$dir/rss8")
 rm -f "$dir/q8.gguf"
 
 awk -v b="$bytes" -v o="$out_bytes" -v c="$cp_t" -v v="$conv_t" -v r="$rss" -v q="$q8_t" -v r8="$rss8" 'BEGIN {
-    printf "output_bytes: %d\n", o
+    printf "output_bytes: %.0f\n", o
     printf "cp_fsync_s: %.2f\n", c
     printf "convert_bf16_s: %.2f\n", v
     printf "cp_fsync_MBps: %.0f\n", b / c / 1e6

@@ -113,7 +113,7 @@ int  conv_plan_new(const conv_hf_model *m, int out, uint64_t split_max_bytes, in
 void conv_plan_free(conv_plan *p);
 
 /* Stream one tensor's data into w (after gguf_writer_add_tensor/begin_data): unchanged bytes via
- * gguf_writer_copy_fd, else converted a few MB at a time (quant_to_f32 + quant_from_f32 on
+ * gguf_writer_copy_fd, else converted 8M elements at a time (quant_convert_rows on
  * nthreads). Calls gguf_writer_end_tensor. *done is advanced by source bytes as they go,
  * and progress(ctx, *done) is called after each chunk when non-NULL. */
 int conv_write_tensor(gguf_writer *w, const conv_hf_model *m, const conv_plan_tensor *t, int nthreads,

@@ -162,28 +162,23 @@ int conv_write_tensor(gguf_writer *w, const conv_hf_model *m, const conv_plan_te
         if (!src_row || !dst_row)
             return gguf_error_set(err, GGUF_E_BLOCK, UINT64_MAX, "tensor '%s': row of %" PRId64 " does not fit %s", t->name,
                                   ne0, gguf_type_name(pt->type));
-        int64_t rows_per = (int64_t)((4u << 20) / (uint64_t)ne0);
+        int64_t rows_per = (int64_t)((8u << 20) / (uint64_t)ne0);
         if (rows_per < 1) rows_per = 1;
         if (rows_per > nrows) rows_per = nrows;
-        float *f32 = malloc((size_t)rows_per * (size_t)ne0 * sizeof *f32);
         void *dst = malloc((size_t)rows_per * dst_row);
-        if (!f32 || !dst) {
-            free(f32);
-            free(dst);
-            return gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
-        }
+        if (!dst) return gguf_error_set(err, GGUF_E_NOMEM, UINT64_MAX, "out of memory");
         rc = 0;
         for (int64_t r = 0; r < nrows && !rc; r += rows_per) {
             int64_t nr = nrows - r < rows_per ? nrows - r : rows_per;
             const uint8_t *src = (const uint8_t *)t->data + (size_t)r * src_row;
-            quant_to_f32(t->type, src, f32, nr * ne0);
-            size_t nb = quant_from_f32(pt->type, f32, dst, nr, ne0, nthreads);
-            if (nb != (size_t)nr * dst_row) {
-                rc = gguf_error_set(err, GGUF_E_TYPE, UINT64_MAX, "tensor '%s': conversion to %s failed", t->name,
-                                    gguf_type_name(pt->type));
+            /* dequantize + quantize fused per thread: same bytes as quant_to_f32 + quant_from_f32 */
+            int qrc = quant_convert_rows(t->type, src, pt->type, dst, nr, ne0, nthreads);
+            if (qrc) {
+                rc = gguf_error_set(err, qrc, UINT64_MAX, "tensor '%s': conversion %s -> %s failed", t->name,
+                                    gguf_type_name(t->type), gguf_type_name(pt->type));
                 break;
             }
-            if ((rc = gguf_writer_write(w, dst, nb))) { plan__werr(w, rc, err); break; }
+            if ((rc = gguf_writer_write(w, dst, (size_t)nr * dst_row))) { plan__werr(w, rc, err); break; }
             /* drop the source pages we are done with, so RSS stays flat on huge tensors */
             conv_tensor part = *t;
             part.data = src;
@@ -192,7 +187,6 @@ int conv_write_tensor(gguf_writer *w, const conv_hf_model *m, const conv_plan_te
             *done += (uint64_t)nr * src_row;
             if (progress) progress(ctx, *done);
         }
-        free(f32);
         free(dst);
         if (rc) return rc;
     }

@@ -227,13 +227,20 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
     run $R "$T/tf" "$T/tf16.gguf" f16; check ref_f32_source_to_f16 test "$rc" = 0 || echo "    $out"
     # real Qwen tokenizer, 3 shards, untied (hidden 256: embeddings 151936 x 256)
     expect synth_real 0 "$SY" "$T/real" -q --shards 3 --tokenizer-dir "$TD/qwen"
-    for ty in bf16 q8_0; do
-        expect "conv_real_$ty" 0 "$C" "$T/real" -o "$T/r-$ty.gguf" --type $ty -q
-        run $R "$T/real" "$T/r-$ty.gguf" $ty; check "ref_real_$ty" test "$rc" = 0 || echo "    $out"
+    expect conv_real_bf16 0 "$C" "$T/real" -o "$T/r-bf16.gguf" -q
+    run $R "$T/real" "$T/r-bf16.gguf" bf16; check ref_real_bf16 test "$rc" = 0 || echo "    $out"
+    rm -rf "$T/real" "$T/r-bf16.gguf"
+    # tied (half the bytes), with chat_template.jinja next to a tokenizer_config that has none
+    expect synth_real_tied 0 "$SY" "$T/realt" -q --tied --tokenizer-dir "$TD/qwen" --chat-template "$TD/qwen/Qwen-QwQ-32B.jinja"
+    /usr/bin/python3 - "$T/realt/tokenizer_config.json" <<'EOF' || true
+import json, sys
+d = json.load(open(sys.argv[1])); d.pop("chat_template", None); json.dump(d, open(sys.argv[1], "w"))
+EOF
+    for ty in q8_0 q4_k_m; do
+        expect "conv_real_tied_$ty" 0 "$C" "$T/realt" -o "$T/r-$ty.gguf" --type $ty -q
+        run $R "$T/realt" "$T/r-$ty.gguf" $ty; check "ref_real_tied_$ty" test "$rc" = 0 || echo "    $out"
         rm -f "$T/r-$ty.gguf"
     done
-    expect conv_real_q4km 0 "$C" "$T/real" -o "$T/r-q4.gguf" --type q4_k_m -q
-    run $R "$T/real" "$T/r-q4.gguf" q4_k_m; check ref_real_q4_k_m test "$rc" = 0 || echo "    $out"
 else
     skip python_reference "/usr/bin/python3 with numpy not available"
 fi

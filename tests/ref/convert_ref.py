@@ -199,6 +199,18 @@ def main():
     order = [k for k, _, _ in kvs]
     if order[:2] != ["general.architecture", "general.type"] or kv["general.architecture"] != "qwen2":
         fail("first keys %s" % order[:2])
+    # general.sampling.* right after general.type, in gguf-py's order, from generation_config.json
+    gpath = os.path.join(mdir, "generation_config.json")
+    gen = json.load(open(gpath)) if os.path.exists(gpath) else {}
+    want_s = [("general.sampling." + k, t, (v if t == 5 else float(np.float32(v))))
+              for src_key, k, t in (("top_k", "top_k", 5), ("top_p", "top_p", 6), ("min_p", "min_p", 6),
+                                    ("temperature", "temp", 6), ("repetition_penalty", "penalty_repeat", 6))
+              for v in [gen.get(src_key)] if v is not None]
+    got_s = [(k, t, v) for k, t, v in kvs if k.startswith("general.sampling.")]
+    if got_s != want_s or order[2:2 + len(want_s)] != [k for k, _, _ in want_s]:
+        fail("sampling keys %s, expected %s right after general.type" % (got_s, want_s))
+    if order[2 + len(want_s)] != "general.name":
+        fail("general.name does not follow the sampling keys")
     exp = {
         "qwen2.block_count": (4, cfg["num_hidden_layers"]), "qwen2.context_length": (4, cfg["max_position_embeddings"]),
         "qwen2.embedding_length": (4, cfg["hidden_size"]), "qwen2.feed_forward_length": (4, cfg["intermediate_size"]),
