@@ -17,7 +17,7 @@ for s in "$top"/bench/*.sh; do
     start=$(date +%s)
     sh "$s" 2>&1 | tee "$out.$n"
     echo "   ($(( $(date +%s) - start )) s)"
-    grep -E '^[A-Za-z0-9_.:/ -]+: ' "$out.$n" | sed "s|^|$n |" >>"$out"
+    grep -E '^[A-Za-z0-9_.:/ =()+-]+: ' "$out.$n" | sed "s|^|$n |" >>"$out"
 done
 echo
 echo "================ bench summary ================"

@@ -19,13 +19,14 @@ for L in ${SCALE_LAYERS:-1 5}; do
     rm -rf "$W/hf" "$W/o"; mkdir -p "$W/o"
     "$BIN/gguf-synth" "$W/hf" --config "$TOP/testdata/qwq-32b-shape/config.json" --layers "$L" --shards 4 --seed 1 >/dev/null
     sync
-    bytes=$(cat "$W"/hf/*.safetensors | wc -c)
+    bytes=$(cat "$W"/hf/*.safetensors | wc -c)   # also warms the page cache for every run below
     gb=$(echo "$bytes" | awk '{printf "%.2f", $1/1e9}')
-    meas cp cp "$W"/hf/model-00001-of-00004.safetensors "$W"/hf/model-00002-of-00004.safetensors \
+    # baseline: cp of the same bytes plus sync, since every tool of ours fsyncs its output
+    meas cp sh -c 'cp "$@" && sync' cp "$W"/hf/model-00001-of-00004.safetensors "$W"/hf/model-00002-of-00004.safetensors \
         "$W"/hf/model-00003-of-00004.safetensors "$W"/hf/model-00004-of-00004.safetensors "$W/o/"; cp_s=$wall
     rm -f "$W"/o/*.safetensors
     echo "scale L=$L bf16 input: $gb GB"
-    echo "scale L=$L cp: ${cp_s} s ($(echo "$bytes $cp_s" | awk '{printf "%.0f", $1/$2/1e6}') MB/s)"
+    echo "scale L=$L cp+sync: ${cp_s} s ($(echo "$bytes $cp_s" | awk '{printf "%.0f", $1/$2/1e6}') MB/s)"
     meas convert "$BIN/gguf-convert" "$W/hf" -o "$W/o/bf16.gguf" -q
     echo "scale L=$L convert bf16 time/cp: $(echo "$wall $cp_s" | awk '{printf "%.2f", $1/$2}') (${wall} s)"
     echo "scale L=$L convert bf16 peak RSS MB: $rss"

@@ -40,8 +40,8 @@ run() {   # run NAME FILE [extra options]
     echo "perplexity $name peak RSS: $rss"
     echo "perplexity $name PPL: $(sed -n 's/^Final estimate: PPL = \([0-9.]*\).*/\1/p' "$W/out")"
     case $name in
-        bf16*) echo "perplexity $name vs llama.cpp BF16 (1241 tok/s): $(echo "$tps / 1241" | bc -l | cut -c1-5)x" ;;
-        q4_k_m*) echo "perplexity $name vs llama.cpp Q4_K_M (608 tok/s): $(echo "$tps / 608" | bc -l | cut -c1-5)x" ;;
+        bf16*) echo "perplexity $name vs llama.cpp BF16 (1241 tok/s): $(awk -v t="$tps" 'BEGIN{printf "%.2f", t/1241}')x" ;;
+        q4_k_m*) echo "perplexity $name vs llama.cpp Q4_K_M (608 tok/s): $(awk -v t="$tps" 'BEGIN{printf "%.2f", t/608}')x" ;;
     esac
 }
 
