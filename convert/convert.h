@@ -58,24 +58,75 @@ int conv_vocab_write(const conv_vocab *v, gguf_writer *w, gguf_error *err);
 
 /* ---------------------------------------------------------------- metadata (meta.c) */
 
+/* One general.base_model.{i}.* / general.dataset.{i}.* entry; NULL fields are absent. */
+typedef struct conv_meta_src {
+    char *name, *author, *version, *organization, *description, *url, *doi, *uuid, *repo_url;
+} conv_meta_src;
+
+/* The general.* metadata gguf-py's Metadata.load + ModelBase.prepare_metadata would write (see
+ * the comment at the top of meta.c for what is reproduced and what is left out). Every char *
+ * is malloc'd and owned (NULL = absent); free with conv_meta_free. */
 typedef struct conv_meta {
-    char    name[256];          /* general.name */
-    char    size_label[32];     /* general.size_label, "" if none */
+    char   *name;               /* general.name, never NULL after a successful load */
+    char    size_label[64];     /* general.size_label, "" if none */
     int64_t n_params;           /* total elements of all tensors written */
     /* general.sampling.* from generation_config.json (has_* false = absent) */
     bool    has_top_k, has_top_p, has_min_p, has_temp, has_penalty_repeat;
     int32_t top_k;
     float   top_p, min_p, temp, penalty_repeat;
+    /* model card (README.md front matter), config.json _name_or_path and directory name */
+    char   *author, *version, *organization, *finetune, *basename, *description;
+    char   *license, *license_name, *license_link;
+    char   *source_url, *source_doi, *source_uuid, *source_repo_url;
+    bool    has_base_models, has_datasets;   /* count keys are written (even 0) when true */
+    int     n_base_models, n_datasets, n_tags, n_languages;
+    conv_meta_src *base_models, *datasets;
+    char  **tags, **languages;
+    /* things in README.md that were ignored, for the tool to print as warnings */
+    int     n_warnings;
+    char    warnings[4][256];
 } conv_meta;
 
-/* general.name from the directory name (gguf-py's id_to_title), general.size_label from the
- * parameter count (gguf-py's model_weight_count_rounded_notation, min 2 digits), sampling from
- * generation_config.json (top_k, top_p, min_p, temperature, repetition_penalty). */
+/* Fill *out for model m: conv_meta_load_dir(conv_hf_dir(m), <elements of every tensor>, ...). */
 int conv_meta_load(const conv_hf_model *m, conv_meta *out, gguf_error *err);
+/* The metadata of model directory `dir` holding n_params parameters: README.md front matter,
+ * config.json "_name_or_path", the directory name, generation_config.json. A README that cannot
+ * be parsed (or parts of it) is ignored with a warning in out->warnings; an unreadable file or a
+ * broken generation_config.json fails (GGUF_E_IO / CONV_E_JSON / CONV_E_CONFIG). On failure
+ * *out holds nothing to free. */
+int conv_meta_load_dir(const char *dir, int64_t n_params, conv_meta *out, gguf_error *err);
+void conv_meta_free(conv_meta *meta);
+
 /* gguf-py's size label of a parameter count: "494M", "33B", "1.5B", ... */
 void conv_size_label(int64_t n_params, char *buf, size_t size);
 /* gguf-py's Metadata.id_to_title: "qwq-32b-preview" -> "Qwq 32b Preview" rules. */
 void conv_id_to_title(const char *id, char *buf, size_t size);
+
+/* gguf-py's Metadata.get_model_id_components(model_id, total_params): malloc'd strings, NULL =
+ * None. Returns 0 or GGUF_E_NOMEM. */
+typedef struct conv_id_parts {
+    char *full, *org, *basename, *finetune, *version, *size_label;
+} conv_id_parts;
+int conv_model_id_components(const char *model_id, int64_t total_params, conv_id_parts *out);
+void conv_id_parts_free(conv_id_parts *p);
+
+/* ---- a YAML subset for model-card front matter (yaml.c; its header comment lists the subset) */
+#define CONV_E_YAML (-70)
+typedef enum { CONV_Y_NULL, CONV_Y_STR, CONV_Y_LIST, CONV_Y_MAP, CONV_Y_BAD } conv_ytype;
+typedef struct conv_ynode {
+    conv_ytype type;
+    int        line;               /* 1-based line of the text where it starts */
+    char      *str;                /* CONV_Y_STR */
+    int        n;                  /* LIST / MAP: number of items */
+    struct conv_ynode **items;
+    char     **keys;               /* MAP */
+} conv_ynode;
+/* Parse `text` (no "---" lines needed; they are skipped). 0 and *out (free with conv_ynode_free),
+ * CONV_E_YAML with *err_line and msg set, or GGUF_E_NOMEM. */
+int conv_yaml_parse(const char *text, size_t len, conv_ynode **out, int *err_line, char *msg, size_t msg_size);
+void conv_ynode_free(conv_ynode *n);
+/* The value of `key` in a MAP node, NULL if absent or not a map. */
+const conv_ynode *conv_ynode_get(const conv_ynode *map, const char *key);
 
 /* Append every KV of the converted file, in convert_hf_to_gguf.py's order (FORMATS.md 5.1). */
 int conv_write_kvs(gguf_writer *w, const conv_hf_model *m, const conv_meta *meta, const conv_vocab *v,

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
     conv_hf_model *m = NULL;
     conv_vocab *voc = NULL;
     conv_plan *plan = NULL;
-    conv_meta meta;
+    conv_meta meta = { 0 };
     int rc;
     if ((rc = conv_hf_open(dir, &m, &err)) ||
         (rc = conv_vocab_load(dir, conv_hf_hparams(m)->n_vocab, &voc, &err)) ||
@@ -97,9 +97,11 @@ int main(int argc, char **argv)
         (rc = conv_plan_new(m, out, max_bytes, max_tensors, &plan, &err))) {
         cli_error_gguf(&err);
         conv_vocab_free(voc);
+        conv_meta_free(&meta);
         conv_hf_close(m);
         return CLI_FAIL;
     }
+    for (int i = 0; i < meta.n_warnings; i++) cli_warn("%s", meta.warnings[i]);
 
     /* output names */
     int ns = plan->n_splits;
@@ -200,6 +202,7 @@ wfail:
 done:
     conv_plan_free(plan);
     conv_vocab_free(voc);
+    conv_meta_free(&meta);
     conv_hf_close(m);
     free(names);
     return status;
