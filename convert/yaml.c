@@ -265,6 +265,12 @@ static conv_ynode *y_value(yparser *p, const char *rest, int ind, int line, bool
         n->str = o;
         return n;
     }
+    if (rest[0] != '"' && rest[0] != '\'' && rest[0] != '[')
+        for (int j = p->i; j < p->n && p->l[j].indent > ind; j++)
+            if (key_colon(p->l[j].s) >= 0) { /* PyYAML: "mapping values are not allowed here" */
+                y_fail(p, p->l[j].no, "unexpected indentation");
+                return NULL;
+            }
     char *t = y_join_more(p, rest, ind, ' ');
     if (!t) return NULL;
     conv_ynode *n = t[0] == '[' ? y_flow_seq(p, t, line) : y_scalar(p, rtrim(t), line);

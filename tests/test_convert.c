@@ -506,4 +506,229 @@ TEST(size_label_and_title)
     conv_id_to_title("my-model-v2.5", b, sizeof b); CHECK_EQ_STR(b, "My Model v2.5");
 }
 
+/* NULL-aware string equality for optional fields */
+static bool opt_eq(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+#define CHECK_OPT(a, b) CHECK_MSG(opt_eq((a), (b)), "%s: \"%s\", expected \"%s\"", #a, (a) ? (a) : "(None)", (b) ? (b) : "(None)")
+
+/* Expectations worked out by hand from gguf-py metadata.py Metadata.get_model_id_components
+ * (annotation regexes, the 7/8 size-vs-parameter-count rule, basename/finetune assignment),
+ * columns: id, total_params, full, org, basename, finetune, version, size_label. */
+TEST(model_id_components)
+{
+    static const struct { const char *id; int64_t np; const char *full, *org, *base, *ft, *ver, *size; } c[] = {
+        /* the real QwQ-32B directory: 32.76e9 parameters are within 7/8 of "32B" */
+        { "QwQ-32B", 32763876352LL, "QwQ-32B", NULL, "QwQ", NULL, NULL, "32B" },
+        /* a tiny test model in a "QwQ-32B" directory: 32e9 is far from 79M, so "32B" reads as a
+         * finetune (a context length, like "4k") and is lower-cased */
+        { "QwQ-32B", 79000000, "QwQ-32B", NULL, "QwQ", "32b", NULL, NULL },
+        { "Qwen2.5-0.5B-Instruct", 494032768, "Qwen2.5-0.5B-Instruct", NULL, "Qwen2.5", "Instruct", NULL, "0.5B" },
+        { "Qwen/Qwen2.5-32B", 32763876352LL, "Qwen2.5-32B", "Qwen", "Qwen2.5", NULL, NULL, "32B" },
+        { "qwen2-tiny-v1.5", 1000, "qwen2-tiny-v1.5", NULL, "qwen2-tiny", NULL, "v1.5", NULL },
+        { "Mixtral-8x7B-Instruct-v0.1", 46702792704LL, "Mixtral-8x7B-Instruct-v0.1", NULL, "Mixtral", "Instruct", "v0.1", "8x7B" },
+        /* a leading version stays in the basename */
+        { "Meta-Llama-3-8B", 8030261248LL, "Meta-Llama-3-8B", NULL, "Meta-Llama-3", NULL, NULL, "8B" },
+        /* word size kept (no numeric one), "4k" far from 3.8e9 -> finetune */
+        { "Phi-3-mini-4k-instruct", 3821079552LL, "Phi-3-mini-4k-instruct", NULL, "Phi-3", "4k-instruct", NULL, "mini" },
+        /* bloom's 7b1 notation, quant type parts are ignored */
+        { "bloom-7b1-Q8_0", 7069016064LL, "bloom-7b1-Q8_0", NULL, "bloom", NULL, NULL, "7.1B" },
+        /* MoE total-active label: both kept */
+        { "Qwen3-30B-A3B", 30532122624LL, "Qwen3-30B-A3B", NULL, "Qwen3", NULL, NULL, "30B-A3B" },
+        /* no size/finetune/version: too ambiguous, no basename */
+        { "tied", 1000, "tied", NULL, NULL, NULL, NULL, NULL },
+        /* a sentence is a plain name; "./x" has no organisation */
+        { "My fine model", 1000, "My fine model", NULL, NULL, NULL, NULL, NULL },
+        { "../Qwen2.5-7B", 7615616512LL, "Qwen2.5-7B", NULL, "Qwen2.5", NULL, NULL, "7B" },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        conv_id_parts p;
+        CHECK_EQ_INT(conv_model_id_components(c[i].id, c[i].np, &p), 0);
+        bool ok = opt_eq(p.full, c[i].full) && opt_eq(p.org, c[i].org) && opt_eq(p.basename, c[i].base) &&
+                  opt_eq(p.finetune, c[i].ft) && opt_eq(p.version, c[i].ver) && opt_eq(p.size_label, c[i].size);
+        if (!ok)
+            TH_FAILF("'%s': got full=%s org=%s basename=%s finetune=%s version=%s size=%s", c[i].id,
+                     p.full ? p.full : "-", p.org ? p.org : "-", p.basename ? p.basename : "-",
+                     p.finetune ? p.finetune : "-", p.version ? p.version : "-", p.size_label ? p.size_label : "-");
+        conv_id_parts_free(&p);
+        if (!ok) return;
+    }
+}
+
+TEST(yaml_subset)
+{
+    const char *y =
+        "# comment\n"
+        "license: apache-2.0\n"
+        "license_link: https://example.com/a#b   # trailing comment\n"
+        "language:\n- en\n- 'fr'\n"
+        "tags: [chat, \"a, b\", 'it''s']\n"
+        "base_model:\n"
+        "  - name: Foo Bar\n"
+        "    organization: Org\n"
+        "  - \"Qwen/Qwen2.5-32B\"\n"
+        "empty:\n"
+        "nested:\n  a:\n    b: c\n"
+        "flowmap: {a: 1}\n"
+        "desc: >\n  one\n  two\n"
+        "plain: multi\n  line\n";
+    conv_ynode *r = NULL;
+    int line = 0;
+    char msg[160];
+    CHECK_EQ_INT(conv_yaml_parse(y, strlen(y), &r, &line, msg, sizeof msg), 0);
+    CHECK(r->type == CONV_Y_MAP);
+    CHECK_EQ_STR(conv_ynode_get(r, "license")->str, "apache-2.0");
+    CHECK_EQ_STR(conv_ynode_get(r, "license_link")->str, "https://example.com/a#b");
+    const conv_ynode *l = conv_ynode_get(r, "language");
+    CHECK(l && l->type == CONV_Y_LIST && l->n == 2);
+    CHECK_EQ_STR(l->items[1]->str, "fr");
+    const conv_ynode *t = conv_ynode_get(r, "tags");
+    CHECK(t && t->type == CONV_Y_LIST && t->n == 3);
+    CHECK_EQ_STR(t->items[1]->str, "a, b");
+    CHECK_EQ_STR(t->items[2]->str, "it's");
+    const conv_ynode *b = conv_ynode_get(r, "base_model");
+    CHECK(b && b->type == CONV_Y_LIST && b->n == 2 && b->items[0]->type == CONV_Y_MAP);
+    CHECK_EQ_STR(conv_ynode_get(b->items[0], "organization")->str, "Org");
+    CHECK_EQ_STR(b->items[1]->str, "Qwen/Qwen2.5-32B");
+    CHECK(conv_ynode_get(r, "empty")->type == CONV_Y_NULL);
+    CHECK_EQ_STR(conv_ynode_get(conv_ynode_get(conv_ynode_get(r, "nested"), "a"), "b")->str, "c");
+    CHECK(conv_ynode_get(r, "flowmap")->type == CONV_Y_BAD);
+    CHECK_EQ_STR(conv_ynode_get(r, "desc")->str, "one two\n");
+    CHECK_EQ_STR(conv_ynode_get(r, "plain")->str, "multi line");
+    conv_ynode_free(r);
+    /* broken structure: the line is reported */
+    const char *bad = "a: 1\n  b: 2\nc: 3\n";
+    CHECK_EQ_INT(conv_yaml_parse(bad, strlen(bad), &r, &line, msg, sizeof msg), CONV_E_YAML);
+    CHECK(r == NULL);
+    CHECK_EQ_INT(line, 2);
+    const char *bad2 = "a: 1\njust words\n";
+    CHECK_EQ_INT(conv_yaml_parse(bad2, strlen(bad2), &r, &line, msg, sizeof msg), CONV_E_YAML);
+    CHECK_EQ_INT(line, 2);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) { fputs(text, f); fclose(f); }
+}
+
+/* The real QwQ-32B model card front matter (huggingface.co/Qwen/QwQ-32B, README.md). */
+static const char qwq_card[] =
+    "---\n"
+    "license: apache-2.0\n"
+    "license_link: https://huggingface.co/Qwen/QWQ-32B/blob/main/LICENSE\n"
+    "language:\n"
+    "- en\n"
+    "pipeline_tag: text-generation\n"
+    "base_model: Qwen/Qwen2.5-32B\n"
+    "tags:\n"
+    "- chat\n"
+    "library_name: transformers\n"
+    "---\n"
+    "\n"
+    "# QwQ-32B\n"
+    "\n"
+    "QwQ is the reasoning model of the Qwen series.\n";
+
+/* conv_meta_load_dir on a "QwQ-32B" directory with the real card and the real parameter count.
+ * Expected values from gguf-py: apply_metadata_heuristic (card keys; base_model "ORG/NAME" ->
+ * name id_to_title(NAME), organization id_to_title(ORG), repo_url; tags then pipeline_tag;
+ * language), then the directory-name fallback (get_model_id_components("QwQ-32B")), then
+ * prepare_metadata (the name-derived "32B" wins over the count's "33B"). */
+TEST(model_card_qwq)
+{
+    char dir[1024], p[1100];
+    th_path(dir, "%s/card/QwQ-32B", th_tmp());
+    CHECK(sh("mkdir -p '%s'", dir) == 0);
+    write_text(th_path(p, "%s/README.md", dir), qwq_card);
+    conv_meta m;
+    gguf_error err;
+    gguf_error_clear(&err);
+    CHECK_EQ_INT(conv_meta_load_dir(dir, 32763876352LL, &m, &err), 0);
+    CHECK_EQ_INT(m.n_warnings, 0);
+    CHECK_EQ_STR(m.name, "QwQ 32B");
+    CHECK_EQ_STR(m.basename, "QwQ");
+    CHECK_EQ_STR(m.size_label, "32B");
+    CHECK_OPT(m.finetune, NULL);
+    CHECK_OPT(m.version, NULL);
+    CHECK_OPT(m.organization, NULL);
+    CHECK_EQ_STR(m.license, "apache-2.0");
+    CHECK_EQ_STR(m.license_link, "https://huggingface.co/Qwen/QWQ-32B/blob/main/LICENSE");
+    CHECK(m.has_base_models && m.n_base_models == 1);
+    CHECK_EQ_STR(m.base_models[0].name, "Qwen2.5 32B");
+    CHECK_EQ_STR(m.base_models[0].organization, "Qwen");
+    CHECK_EQ_STR(m.base_models[0].repo_url, "https://huggingface.co/Qwen/Qwen2.5-32B");
+    CHECK_OPT(m.base_models[0].version, NULL);
+    CHECK(!m.has_datasets);
+    CHECK_EQ_INT(m.n_tags, 2);
+    CHECK_EQ_STR(m.tags[0], "chat");
+    CHECK_EQ_STR(m.tags[1], "text-generation");
+    CHECK_EQ_INT(m.n_languages, 1);
+    CHECK_EQ_STR(m.languages[0], "en");
+    conv_meta_free(&m);
+
+    /* Qwen2.5-0.5B-Instruct's card (abridged): license_link, base_model, language list, and a
+     * config.json _name_or_path that is a local path (two slashes: ignored) */
+    th_path(dir, "%s/card/Qwen2.5-0.5B-Instruct", th_tmp());
+    CHECK(sh("mkdir -p '%s'", dir) == 0);
+    write_text(th_path(p, "%s/README.md", dir),
+               "---\nlicense: apache-2.0\nlicense_link: https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct/blob/main/LICENSE\n"
+               "language:\n- en\npipeline_tag: text-generation\nbase_model: Qwen/Qwen2.5-0.5B\ntags:\n- chat\n"
+               "library_name: transformers\n---\n");
+    write_text(th_path(p, "%s/config.json", dir), "{\"_name_or_path\": \"/home/x/Qwen2.5-0.5B-Instruct\"}");
+    CHECK_EQ_INT(conv_meta_load_dir(dir, 494032768, &m, &err), 0);
+    CHECK_EQ_STR(m.name, "Qwen2.5 0.5B Instruct");
+    CHECK_EQ_STR(m.basename, "Qwen2.5");
+    CHECK_EQ_STR(m.finetune, "Instruct");
+    CHECK_EQ_STR(m.size_label, "0.5B");
+    CHECK_EQ_STR(m.base_models[0].name, "Qwen2.5 0.5B");
+    conv_meta_free(&m);
+
+    /* card name/keys win over the heuristics; _name_or_path "org/name" gives the organisation;
+     * base model URLs and mappings; dataset count; license list joined with ',' */
+    th_path(dir, "%s/card/other-dir", th_tmp());
+    CHECK(sh("mkdir -p '%s'", dir) == 0);
+    write_text(th_path(p, "%s/README.md", dir),
+               "---\r\nmodel_name: My Model\r\nlicense: [mit, apache-2.0]\r\nurl: https://example.com\r\n"
+               "base_model:\r\n- https://huggingface.co/acme/Foo-7B-v2\r\n- name: Bar\r\n  author: Someone\r\n"
+               "datasets: acme/data-v1\r\n---\r\n");
+    write_text(th_path(p, "%s/config.json", dir), "{\"_name_or_path\": \"acme-labs/Thing-1.5B-Chat\"}");
+    CHECK_EQ_INT(conv_meta_load_dir(dir, 1500000000, &m, &err), 0);
+    CHECK_EQ_STR(m.name, "My Model");
+    CHECK_EQ_STR(m.organization, "Acme Labs");
+    CHECK_EQ_STR(m.basename, "Thing");
+    CHECK_EQ_STR(m.finetune, "Chat");
+    CHECK_EQ_STR(m.size_label, "1.5B");
+    CHECK_EQ_STR(m.license, "mit,apache-2.0");
+    CHECK_EQ_STR(m.source_url, "https://example.com");
+    CHECK_EQ_INT(m.n_base_models, 2);
+    CHECK_EQ_STR(m.base_models[0].repo_url, "https://huggingface.co/acme/Foo-7B-v2");
+    CHECK_EQ_STR(m.base_models[0].name, "Foo 7B v2");
+    CHECK_EQ_STR(m.base_models[0].organization, "Acme");
+    CHECK_EQ_STR(m.base_models[0].version, "v2");
+    CHECK_EQ_STR(m.base_models[1].name, "Bar");
+    CHECK_EQ_STR(m.base_models[1].author, "Someone");
+    CHECK(m.has_datasets && m.n_datasets == 1);
+    CHECK_EQ_STR(m.datasets[0].name, "Data v1");
+    CHECK_EQ_STR(m.datasets[0].version, "v1");
+    CHECK_EQ_STR(m.datasets[0].repo_url, "https://huggingface.co/acme/data-v1");
+    conv_meta_free(&m);
+
+    /* malformed front matter: ignored with one warning naming the file and line */
+    th_path(dir, "%s/card/Broken-7B", th_tmp());
+    CHECK(sh("mkdir -p '%s'", dir) == 0);
+    write_text(th_path(p, "%s/README.md", dir), "---\nlicense: mit\n   bad: indent\n---\n");
+    CHECK_EQ_INT(conv_meta_load_dir(dir, 7000000000LL, &m, &err), 0);
+    CHECK_EQ_INT(m.n_warnings, 1);
+    CHECK_MSG(strstr(m.warnings[0], "README.md' line 3:"), "warning: %s", m.warnings[0]);
+    CHECK_OPT(m.license, NULL);
+    CHECK_EQ_STR(m.name, "Broken 7B");
+    CHECK_EQ_STR(m.size_label, "7B");
+    conv_meta_free(&m);
+    /* no front matter at all: nothing, silently */
+    write_text(th_path(p, "%s/README.md", dir), "# Broken\n---\nlicense: mit\n---\n");
+    CHECK_EQ_INT(conv_meta_load_dir(dir, 7000000000LL, &m, &err), 0);
+    CHECK_EQ_INT(m.n_warnings, 0);
+    CHECK_OPT(m.license, NULL);
+    conv_meta_free(&m);
+}
+
 TH_MAIN()
