@@ -68,6 +68,88 @@ expect split_tensors 0 "$C" "$M" -o "$T/sp.gguf" --split-max-tensors 8 -q
 check split_names test -f "$T/sp-00001-of-00004.gguf" -a -f "$T/sp-00004-of-00004.gguf" -a ! -e "$T/sp.gguf"
 check no_tmp_left test -z "$(find "$T" -name '*.tmp')"
 
+# ---------------------------------------------------------------- general.* from the model card and the directory name
+# The tiny model in directories named like real ones. Expected keys, types, values and order are
+# written from gguf-py (metadata.py: load_model_card, apply_metadata_heuristic,
+# get_model_id_components, set_gguf_meta_model; gguf_writer.py add_string/add_array skip empty
+# values); readgguf.py reads the result independently.
+card_kvs() { # card_kvs GGUF EXPECTED_JSON: the general.* keys between general.type/sampling and qwen2.*
+    $PY - "$1" "$2" "$HERE/readgguf.py" <<'EOF'
+import json, subprocess, sys
+doc = json.loads(subprocess.run([sys.executable, sys.argv[3], sys.argv[1]], capture_output=True, check=True).stdout)
+want = json.loads(sys.argv[2])
+n = doc["totals"]["params"]
+# gguf-py model_weight_count_rounded_notation(n, min_digits=2)
+for lim, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (0, "K")):
+    if n > lim:
+        scaled = n / (lim if lim else 1e3)
+        break
+label = "{:.{}f}{}".format(scaled, max(2 - len(str(round(scaled)).lstrip("0")), 0), suf)
+got = []
+for k, v in doc["metadata"].items():
+    if k.startswith("qwen2."):
+        break
+    if k in ("general.architecture", "general.type") or k.startswith("general.sampling."):
+        continue
+    got.append([k, v["type"] if v["type"] != "arr" else "arr:" + v["elem_type"], v["value"]])
+want = [[k, t, label if v == "@count" else v] for k, t, v in want]
+if got != want:
+    print("got  ", got, "\nwanted", want, file=sys.stderr)
+    sys.exit(1)
+EOF
+}
+QWQ=$T/names/QwQ-32B
+mkdir -p "$T/names"
+cp -r "$M" "$QWQ"
+cat >"$QWQ/README.md" <<'EOF'
+---
+license: apache-2.0
+license_link: https://huggingface.co/Qwen/QWQ-32B/blob/main/LICENSE
+language:
+- en
+pipeline_tag: text-generation
+base_model: Qwen/Qwen2.5-32B
+tags:
+- chat
+library_name: transformers
+---
+
+# QwQ-32B
+EOF
+expect card_qwq 0 "$C" "$QWQ" -o "$T/qwq.gguf"
+check card_qwq_no_warning test ! -s "$T/.err"
+# "32B" is far (> 7/8) from the tiny model's parameter count, so gguf-py reads it as a finetune
+# ("32b", like a "4k" context length) and the size label comes from the count; with the real
+# 32.76e9 parameters it would be size_label "32B" (tests/test_convert.c model_card_qwq).
+if [ -n "$PY" ]; then
+check card_qwq_keys card_kvs "$T/qwq.gguf" '[
+ ["general.name", "str", "QwQ 32B"], ["general.finetune", "str", "32b"], ["general.basename", "str", "QwQ"],
+ ["general.size_label", "str", "@count"], ["general.license", "str", "apache-2.0"],
+ ["general.license.link", "str", "https://huggingface.co/Qwen/QWQ-32B/blob/main/LICENSE"],
+ ["general.base_model.count", "u32", 1], ["general.base_model.0.name", "str", "Qwen2.5 32B"],
+ ["general.base_model.0.organization", "str", "Qwen"],
+ ["general.base_model.0.repo_url", "str", "https://huggingface.co/Qwen/Qwen2.5-32B"],
+ ["general.tags", "arr:str", ["chat", "text-generation"]], ["general.languages", "arr:str", ["en"]]]'
+fi
+QI=$T/names/Qwen2.5-0.5B-Instruct
+cp -r "$M" "$QI"
+expect card_instruct 0 "$C" "$QI/" -o "$T/qi.gguf" -q
+if [ -n "$PY" ]; then
+check card_instruct_keys card_kvs "$T/qi.gguf" '[
+ ["general.name", "str", "Qwen2.5 0.5B Instruct"], ["general.finetune", "str", "0.5b-Instruct"],
+ ["general.basename", "str", "Qwen2.5"], ["general.size_label", "str", "@count"]]'
+fi
+# malformed front matter: one warning naming the file and line, the card ignored, exit 0; -q silences it
+printf -- '---\nlicense: mit\n  oops: [\n---\n' >"$QI/README.md"
+expect card_bad_warns 0 "$C" "$QI" -o "$T/qi2.gguf"
+check card_bad_one_line test "$(wc -l <"$T/.err")" = 1
+check card_bad_message grep -q "^gguf-convert: warning: '.*README.md' line 3: .*model card ignored" "$T/.err"
+if [ -n "$PY" ]; then check card_bad_ignored card_kvs "$T/qi2.gguf" '[
+ ["general.name", "str", "Qwen2.5 0.5B Instruct"], ["general.finetune", "str", "0.5b-Instruct"],
+ ["general.basename", "str", "Qwen2.5"], ["general.size_label", "str", "@count"]]'; fi
+expect card_bad_quiet 0 "$C" "$QI" -o "$T/qi3.gguf" -q
+check card_bad_quiet_silent test ! -s "$T/.err"
+
 # ---------------------------------------------------------------- bad inputs
 # fresh copy of the tiny model in $T/bad; "mutate" edits it with Python (stdlib only)
 fresh() { rm -rf "$T/bad"; cp -r "$M" "$T/bad"; rm -f "$T/out.gguf"; }
