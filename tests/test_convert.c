@@ -731,4 +731,52 @@ TEST(model_card_qwq)
     conv_meta_free(&m);
 }
 
+/* The shapes real cards have besides the keys gguf-py reads (gated-access forms, widgets with
+ * nested lists of mappings, block scalars, model-index) must not stop the card from being read. */
+TEST(model_card_real_world_shapes)
+{
+    char dir[1024], p[1100];
+    th_path(dir, "%s/card/Meta-Llama-3-8B-Instruct", th_tmp());
+    CHECK(sh("mkdir -p '%s'", dir) == 0);
+    write_text(th_path(p, "%s/README.md", dir),
+        "---\n"
+        "language:\n- en\npipeline_tag: text-generation\ntags:\n- facebook\n- meta\n- llama-3\nlicense: llama3\n"
+        "extra_gated_prompt: >-\n  ### META LLAMA 3 COMMUNITY LICENSE AGREEMENT\n\n"
+        "  Meta Llama 3 Version Release Date: April 18, 2024\n"
+        "  \"Agreement\" means the terms: and conditions.\n"
+        "extra_gated_fields:\n  First Name: text\n  Date of birth: date_picker\n  geo: ip_location  \n"
+        "  By clicking Submit below I accept the terms of the license: checkbox\n"
+        "extra_gated_description: The information you provide ... [Meta Privacy Policy](https://www.facebook.com/privacy/policy/).\n"
+        "widget:\n  - example_title: Hello\n    messages:\n      - role: user\n        content: Hey my name is Julien! How are you?\n"
+        "inference:\n  parameters:\n    max_new_tokens: 300\n    stop:\n      - <|end_of_text|>\n      - <|eot_id|>\n"
+        "model-index:\n- name: Foo\n  results:\n  - task:\n      type: text-generation\n    dataset:\n      name: AI2 (25-Shot)\n"
+        "      args:\n        num_few_shot: 25\n    metrics:\n    - type: acc_norm\n      value: 60.24\n"
+        "    source:\n      url: https://huggingface.co/spaces/x?query=Foo\n"
+        "base_model:\n  - meta-llama/Meta-Llama-3-8B   # the pretrained model\n"
+        "datasets:\n- HuggingFaceH4/ultrachat_200k\n"
+        "---\n\n# Model card\n---\nnot front matter: [\n");
+    conv_meta m;
+    gguf_error err;
+    gguf_error_clear(&err);
+    CHECK_EQ_INT(conv_meta_load_dir(dir, 8030261248LL, &m, &err), 0);
+    CHECK_MSG(m.n_warnings == 0, "warning: %s", m.warnings[0]);
+    CHECK_EQ_STR(m.name, "Meta Llama 3 8B Instruct");
+    CHECK_EQ_STR(m.basename, "Meta-Llama-3");
+    CHECK_EQ_STR(m.finetune, "Instruct");
+    CHECK_EQ_STR(m.size_label, "8B");
+    CHECK_EQ_STR(m.license, "llama3");
+    CHECK_EQ_INT(m.n_tags, 4);
+    CHECK_EQ_STR(m.tags[3], "text-generation");
+    CHECK_EQ_INT(m.n_base_models, 1);
+    CHECK_EQ_STR(m.base_models[0].name, "Meta Llama 3 8B");
+    CHECK_EQ_STR(m.base_models[0].organization, "Meta Llama");
+    CHECK_EQ_STR(m.base_models[0].repo_url, "https://huggingface.co/meta-llama/Meta-Llama-3-8B");
+    CHECK_EQ_INT(m.n_datasets, 1);
+    /* id_to_title: "ultrachat_200k" is all lower case, so str.title(): every letter after a
+     * non-letter is upper-cased */
+    CHECK_EQ_STR(m.datasets[0].name, "Ultrachat_200K");
+    CHECK_EQ_STR(m.datasets[0].organization, "HuggingFaceH4");
+    conv_meta_free(&m);
+}
+
 TH_MAIN()
