@@ -133,7 +133,7 @@ test-gpu: all $(TEST_BINS)
 
 # --- fuzzing (clang libFuzzer) ----------------------------------------------------------
 FUZZ_CC    ?= clang
-FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -ffp-contract=off \
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -ffp-contract=off \
               $(CPPFLAGS) $(PKG_CFLAGS)
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 20

@@ -173,14 +173,16 @@ int conv_model_id_components(const char *model_id, int64_t total_params, conv_id
                     if (!next) { free(p2); oom = true; break; }
                     if (full_match("A\\d+([._]\\d+)?[KMBT][\\d]?", next)) {
                         if (size_params(next + 1, &np)) {
-                            double tp = (double)llabs(total_params);
-                            follows = fabs(np - tp) <= (double)(7 * llabs(total_params) / 8);
+                            /* gguf-py: abs(np - total) <= 7 * total / 8, a float division; in double
+                             * so absurd counts cannot overflow */
+                            double tp = fabs((double)total_params);
+                            follows = fabs(np - tp) <= tp * 7.0 / 8.0;
                         } else ok = false;
                     }
                     free(next);
                 }
                 if (ok && !follows && total_params > 0 &&
-                    fabs(lp - (double)total_params) > (double)(7 * total_params / 8)) {
+                    fabs(lp - (double)total_params) > (double)total_params * 7.0 / 8.0) {
                     t[i] |= T_FINETUNE; /* likely a context length: lower-case its suffix */
                     size_t m = strlen(p2);
                     p2[m - 1] = (char)tolower((unsigned char)p2[m - 1]);
