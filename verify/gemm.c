@@ -13,6 +13,9 @@
 #define PM 32    /* weight rows per panel: two 16-float vectors */
 #define PN 12    /* X rows per micro-tile: 24 accumulators */
 #define KC 256   /* columns per packed block: a 32 KiB panel stays in L1 */
+#ifndef KCB
+#define KCB 512  /* bf16 path: a 32 KiB panel of bf16 pairs */
+#endif
 
 typedef float v16 __attribute__((vector_size(64)));
 
@@ -149,6 +152,7 @@ static inline void kernel_bf16(const uint32_t *restrict pw, int64_t kc, const ui
                                float *restrict y, int64_t ldy, int nt, int mv, bool add)
 {
     __m512 a[PN], b[PN];
+#pragma GCC unroll 12
     for (int t = 0; t < PN; t++) { a[t] = _mm512_setzero_ps(); b[t] = _mm512_setzero_ps(); }
     for (int64_t kp = 0; kp < kc / 2; kp++) {
         const __m512bh w0 = (__m512bh)_mm512_load_si512(pw + kp * PM);
@@ -161,12 +165,21 @@ static inline void kernel_bf16(const uint32_t *restrict pw, int64_t kc, const ui
             b[t] = _mm512_dpbf16_ps(b[t], w1, xv);
         }
     }
-    for (int t = 0; t < nt; t++) {
-        float *yr = y + t * ldy;
-        float tmp[PM];
-        _mm512_storeu_ps(tmp, a[t]);
-        _mm512_storeu_ps(tmp + 16, b[t]);
-        for (int j = 0; j < mv; j++) yr[j] = add ? yr[j] + tmp[j] : tmp[j];
+    /* vector epilogue, masked to the mv valid columns; the unrolled t keeps a[]/b[] in registers */
+    const __mmask16 m0 = mv >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << mv) - 1);
+    const __mmask16 m1 = mv >= 32 ? (__mmask16)0xFFFF : mv <= 16 ? (__mmask16)0 : (__mmask16)((1u << (mv - 16)) - 1);
+#pragma GCC unroll 12
+    for (int t = 0; t < PN; t++) {
+        if (t < nt) {
+            float *yr = y + t * ldy;
+            __m512 y0 = a[t], y1 = b[t];
+            if (add) {
+                y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, yr));
+                y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, yr + 16));
+            }
+            _mm512_mask_storeu_ps(yr, m0, y0);
+            _mm512_mask_storeu_ps(yr + 16, m1, y1);
+        }
     }
 }
 
@@ -194,8 +207,8 @@ static void gemm_bf16(const verify_weight *w, const float *x, int64_t n, int64_t
                     dst[kp * PN + i] = t < n ? ((uint32_t)to_bf16(src[2 * kp]) | (uint32_t)to_bf16(src[2 * kp + 1]) << 16) : 0;
             }
         }
-        float *tmp = aligned_alloc(64, (size_t)KC * sizeof(float));
-        uint32_t *pw = aligned_alloc(64, (size_t)PM * KC / 2 * sizeof(uint32_t));
+        float *tmp = aligned_alloc(64, (size_t)KCB * sizeof(float));
+        uint32_t *pw = aligned_alloc(64, (size_t)PM * KCB / 2 * sizeof(uint32_t));
         const bool ok = tmp && pw;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t p = 0; p < npanel; p++) {
@@ -206,8 +219,8 @@ static void gemm_bf16(const verify_weight *w, const float *x, int64_t n, int64_t
                     for (int j = 0; j < mv; j++) y[t * ldy + r0 + j] = __builtin_nanf("");
                 continue;
             }
-            for (int64_t k0 = 0; k0 < K; k0 += KC) {
-                const int64_t kc = K - k0 < KC ? K - k0 : KC;
+            for (int64_t k0 = 0; k0 < K; k0 += KCB) {
+                const int64_t kc = K - k0 < KCB ? K - k0 : KCB;
                 pack_panel_bf16(w, r0, mv, k0, kc, tmp, pw);
                 const bool add = accumulate || k0 > 0;
                 for (int64_t tt = 0; tt < ntile; tt++) {
