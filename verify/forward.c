@@ -183,7 +183,24 @@ static void attention(verify_ctx *c, int64_t T)
                 const float *kg = kt + (int64_t)(h / grp) * hd * Tp;
                 const float *vb = c->v + (int64_t)(h / grp) * hd;
                 const int64_t nj = i + 1;
-                for (int64_t j0 = 0; j0 < nj; j0 += 16) {
+                /* four 16-key blocks at a time: four independent FMA chains over d (each block's
+                 * sum is still accumulated in d order, so the scores are unchanged) */
+                int64_t j0 = 0;
+                for (; j0 + 64 <= nj + 15; j0 += 64) {
+                    v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+                    for (int d = 0; d < hd; d++) {
+                        const float *kr = kg + (int64_t)d * Tp + j0;
+                        v16 k0, k1, k2, k3;
+                        memcpy(&k0, kr, 64); memcpy(&k1, kr + 16, 64);
+                        memcpy(&k2, kr + 32, 64); memcpy(&k3, kr + 48, 64);
+                        const float qd = qi[d];
+                        a0 += k0 * qd; a1 += k1 * qd; a2 += k2 * qd; a3 += k3 * qd;
+                    }
+                    a0 *= scale; a1 *= scale; a2 *= scale; a3 *= scale;
+                    memcpy(s + j0, &a0, 64); memcpy(s + j0 + 16, &a1, 64);
+                    memcpy(s + j0 + 32, &a2, 64); memcpy(s + j0 + 48, &a3, 64);
+                }
+                for (; j0 < nj; j0 += 16) {
                     v16 a = {0};
                     for (int d = 0; d < hd; d++) {
                         v16 kv;
