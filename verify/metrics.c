@@ -4,16 +4,73 @@
 #include <math.h>
 #include <stdlib.h>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+
+/* exp(d) for float d <= 0, computed in double (Cody-Waite reduction by ln 2, degree-12 Taylor
+ * polynomial, |error| ~1e-15 relative) and rounded to float: the float it returns is expf's
+ * correctly rounded value except in rare ties, and 0 below ~-103.9 as expf gives. */
+static inline __m512d exp_to_float_pd(__m256 d)
+{
+    __m512d x = _mm512_cvtps_pd(d);
+    x = _mm512_max_pd(x, _mm512_set1_pd(-110.0));
+    const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(1.4426950408889634)),
+                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(6.93147180369123816490e-01), x);
+    r = _mm512_fnmadd_pd(n, _mm512_set1_pd(1.90821492927058770002e-10), r);
+    static const double c[13] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+                                 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600};
+    __m512d p = _mm512_set1_pd(c[12]);
+    for (int i = 11; i >= 0; i--) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(c[i]));
+    p = _mm512_scalef_pd(p, n);
+    return _mm512_cvtps_pd(_mm512_cvtpd_ps(p));
+}
+#endif
+
 static int row_stats(const float *l, int64_t n, float *mx, int64_t *arg, double *sum)
 {
+    int64_t i = 0;
+#ifdef __AVX512F__
+    if (n >= 16) {
+        /* pass 1: max, and NaN in z iff some l[i] is NaN or infinite */
+        __m512 vm = _mm512_loadu_ps(l), z = _mm512_setzero_ps();
+        for (; i + 16 <= n; i += 16) {
+            const __m512 v = _mm512_loadu_ps(l + i);
+            vm = _mm512_max_ps(vm, v);
+            z = _mm512_add_ps(z, _mm512_mul_ps(v, _mm512_setzero_ps()));
+        }
+        float m = _mm512_reduce_max_ps(vm);
+        if (_mm512_cmp_ps_mask(z, z, _CMP_UNORD_Q)) return -1;
+        for (int64_t j = i; j < n; j++) {
+            if (!isfinite(l[j])) return -1;
+            if (l[j] > m) m = l[j];
+        }
+        int64_t a = 0;   /* the first index holding the max, as the scalar scan finds it */
+        while (l[a] != m) a++;
+        /* pass 2: sum of expf(l[i] - m) in double */
+        const __m512 vmx = _mm512_set1_ps(m);
+        __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+        for (i = 0; i + 16 <= n; i += 16) {
+            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(l + i), vmx);
+            s0 = _mm512_add_pd(s0, exp_to_float_pd(_mm512_castps512_ps256(d)));
+            s1 = _mm512_add_pd(s1, exp_to_float_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(d), 1))));
+        }
+        double s = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+        for (; i < n; i++) s += expf(l[i] - m);
+        *mx = m;
+        *arg = a;
+        *sum = s;
+        return 0;
+    }
+#endif
     float m = l[0];
     int64_t a = 0;
-    for (int64_t i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) {
         if (!isfinite(l[i])) return -1;
         if (l[i] > m) { m = l[i]; a = i; }
     }
     double s = 0;
-    for (int64_t i = 0; i < n; i++) s += expf(l[i] - m);
+    for (i = 0; i < n; i++) s += expf(l[i] - m);
     *mx = m;
     *arg = a;
     *sum = s;
