@@ -223,8 +223,26 @@ static void gemm_bf16(const verify_weight *w, const float *x, int64_t n, int64_t
                 const int64_t kc = K - k0 < KCB ? K - k0 : KCB;
                 pack_panel_bf16(w, r0, mv, k0, kc, tmp, pw);
                 const bool add = accumulate || k0 > 0;
+                /* Prefetch the next block in panel order (the next K block, else the next panel)
+                 * into L2, spread over the tiles, so the next pack does not wait on memory: the
+                 * weights (above all the LM head) stream from DRAM. */
+                int64_t nk0 = k0 + KCB, np = p;
+                if (nk0 >= K) { nk0 = 0; np = p + 1; }
+                int64_t pf_total = 0, pf_lines = 1, pf_per = 0, pf_i = 0;
+                const uint8_t *pf_base = NULL;
+                if (np < npanel) {
+                    const int64_t nmv = M - np * PM < PM ? M - np * PM : PM;
+                    const int64_t nkc = K - nk0 < KCB ? K - nk0 : KCB;
+                    pf_base = w->data + (uint64_t)(np * PM) * w->row_bytes + gguf_row_bytes(w->type, nk0);
+                    pf_lines = (int64_t)(gguf_row_bytes(w->type, nkc) + 63) / 64;
+                    pf_total = nmv * pf_lines;
+                    pf_per = (pf_total + ntile - 1) / ntile;
+                }
                 for (int64_t tt = 0; tt < ntile; tt++) {
                     const int nt = (int)(n - tt * PN < PN ? n - tt * PN : PN);
+                    for (int64_t q = 0; q < pf_per && pf_i < pf_total; q++, pf_i++)
+                        _mm_prefetch((const char *)(pf_base + (uint64_t)(pf_i / pf_lines) * w->row_bytes
+                                                    + (uint64_t)(pf_i % pf_lines) * 64), _MM_HINT_T1);
                     kernel_bf16(pw, kc, xp + (tt * KP + k0 / 2) * PN, y + tt * PN * ldy + r0, ldy, nt, mv, add);
                 }
             }
