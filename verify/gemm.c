@@ -126,26 +126,69 @@ static inline uint16_t to_bf16(float f)   /* round to nearest even; inputs are f
     return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
+/* dst[j*ldd + i] = row_i[j] for 16 rows of 16 u32 each (a 16x16 transpose in registers). */
+static inline void transpose16(const uint32_t *const rows[16], uint32_t *dst, int64_t ldd)
+{
+    __m512i t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        const __m512i r0 = _mm512_loadu_si512(rows[2 * i]), r1 = _mm512_loadu_si512(rows[2 * i + 1]);
+        t[2 * i] = _mm512_unpacklo_epi32(r0, r1);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r0, r1);
+    }
+    /* u[4i+c], lane L: rows 4i..4i+3 of column 4L+c */
+    for (int i = 0; i < 4; i++) {
+        u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int c = 0; c < 4; c++) {
+        const __m512i v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44), v2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44);
+        const __m512i v3 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xEE), v4 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xEE);
+        _mm512_store_si512(dst + (0 + c) * ldd, _mm512_shuffle_i32x4(v1, v2, 0x88));
+        _mm512_store_si512(dst + (4 + c) * ldd, _mm512_shuffle_i32x4(v1, v2, 0xDD));
+        _mm512_store_si512(dst + (8 + c) * ldd, _mm512_shuffle_i32x4(v3, v4, 0x88));
+        _mm512_store_si512(dst + (12 + c) * ldd, _mm512_shuffle_i32x4(v3, v4, 0xDD));
+    }
+}
+
 /* Pack rows [r0, r0+mv) x columns [k0, k0+kc) (kc even) as bf16 pairs: pw[kc/2][PM] u32, the
- * layout vdpbf16ps reads (lane r holds W[r][k], W[r][k+1]). BF16 rows are copied as they are;
- * other types are dequantized to float and rounded. */
+ * layout vdpbf16ps reads (lane r holds W[r][k], W[r][k+1]). BF16 rows are read as they are;
+ * other types are dequantized to float and rounded into tmp (PM rows of kc/2 pairs). Rows past
+ * mv are zero. */
 static void pack_panel_bf16(const verify_weight *w, int64_t r0, int mv, int64_t k0, int64_t kc,
                             float *tmp, uint32_t *pw)
 {
+    static const uint32_t zero[16] __attribute__((aligned(64)));
+    const int64_t np = kc / 2;
+    const uint32_t *src[PM];
+    int64_t ld[PM];
     for (int r = 0; r < PM; r++) {
         if (r >= mv) {
-            for (int64_t kp = 0; kp < kc / 2; kp++) pw[kp * PM + r] = 0;
-            continue;
-        }
-        if (w->type == GGUF_TYPE_BF16) {
-            const uint8_t *src = w->data + (uint64_t)(r0 + r) * w->row_bytes + (uint64_t)k0 * 2;
-            for (int64_t kp = 0; kp < kc / 2; kp++) memcpy(&pw[kp * PM + r], src + 4 * kp, 4);
+            src[r] = zero;
+            ld[r] = 0;
+        } else if (w->type == GGUF_TYPE_BF16) {
+            src[r] = (const uint32_t *)(w->data + (uint64_t)(r0 + r) * w->row_bytes + (uint64_t)k0 * 2);
+            ld[r] = 1;
         } else {
-            row_segment(w, r0 + r, k0, kc, tmp);
-            for (int64_t kp = 0; kp < kc / 2; kp++)
-                pw[kp * PM + r] = (uint32_t)to_bf16(tmp[2 * kp]) | (uint32_t)to_bf16(tmp[2 * kp + 1]) << 16;
+            float *f = tmp + (size_t)PM * KCB / 2;   /* float scratch after the PM pair rows */
+            uint32_t *d = (uint32_t *)tmp + (size_t)r * (KCB / 2);
+            row_segment(w, r0 + r, k0, kc, f);
+            for (int64_t kp = 0; kp < np; kp++)
+                d[kp] = (uint32_t)to_bf16(f[2 * kp]) | (uint32_t)to_bf16(f[2 * kp + 1]) << 16;
+            src[r] = d;
+            ld[r] = 1;
         }
     }
+    int64_t kp = 0;
+    for (; kp + 16 <= np; kp += 16)
+        for (int h = 0; h < PM; h += 16) {
+            const uint32_t *rows[16];
+            for (int i = 0; i < 16; i++) rows[i] = src[h + i] + kp * ld[h + i];
+            transpose16(rows, pw + kp * PM + h, PM);
+        }
+    for (; kp < np; kp++)
+        for (int r = 0; r < PM; r++) pw[kp * PM + r] = src[r][kp * ld[r]];
 }
 
 static inline void kernel_bf16(const uint32_t *restrict pw, int64_t kc, const uint32_t *restrict xp,
@@ -207,7 +250,7 @@ static void gemm_bf16(const verify_weight *w, const float *x, int64_t n, int64_t
                     dst[kp * PN + i] = t < n ? ((uint32_t)to_bf16(src[2 * kp]) | (uint32_t)to_bf16(src[2 * kp + 1]) << 16) : 0;
             }
         }
-        float *tmp = aligned_alloc(64, (size_t)KCB * sizeof(float));
+        float *tmp = aligned_alloc(64, (size_t)(PM * KCB / 2 + KCB) * sizeof(float));
         uint32_t *pw = aligned_alloc(64, (size_t)PM * KCB / 2 * sizeof(uint32_t));
         const bool ok = tmp && pw;
 #pragma omp for schedule(dynamic, 1)
