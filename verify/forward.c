@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "verify/gemm.h"
+#include "verify/vexp.h"
 
 typedef float v16 __attribute__((vector_size(64)));
 
@@ -211,12 +212,33 @@ static void attention(verify_ctx *c, int64_t T)
                     memcpy(s + j0, &a, 64);
                 }
                 float mx = -INFINITY;
-                for (int64_t j = 0; j < nj; j++) if (s[j] > mx) mx = s[j];
                 double sum = 0;
+#ifdef __AVX512F__
+                {
+                    /* s holds scores up to nj rounded up to 16; lanes past nj are masked out */
+                    __m512 vm = _mm512_set1_ps(-INFINITY);
+                    for (int64_t j = 0; j < nj; j += 16) {
+                        const __mmask16 mk = nj - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nj - j)) - 1);
+                        vm = _mm512_mask_max_ps(vm, mk, vm, _mm512_load_ps(s + j));
+                    }
+                    mx = _mm512_reduce_max_ps(vm);
+                    const __m256 vmx = _mm256_set1_ps(mx);
+                    __m512d vs = _mm512_setzero_pd();
+                    for (int64_t j = 0; j < nj; j += 8) {
+                        const __mmask8 mk = nj - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (nj - j)) - 1);
+                        const __m512d e = verify_exp_to_float_pd(_mm256_sub_ps(_mm256_load_ps(s + j), vmx));
+                        _mm256_mask_storeu_ps(s + j, mk, _mm512_cvtpd_ps(e));
+                        vs = _mm512_mask_add_pd(vs, mk, vs, e);
+                    }
+                    sum = _mm512_reduce_add_pd(vs);
+                }
+#else
+                for (int64_t j = 0; j < nj; j++) if (s[j] > mx) mx = s[j];
                 for (int64_t j = 0; j < nj; j++) {
                     s[j] = expf(s[j] - mx);
                     sum += s[j];
                 }
+#endif
                 const float inv = (float)(1.0 / sum);
                 if (hd == 128) pv_fixed(128, s, nj, vb, ldk, inv, o);
                 else if (hd == 64) pv_fixed(64, s, nj, vb, ldk, inv, o);

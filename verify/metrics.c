@@ -4,28 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#ifdef __AVX512F__
-#include <immintrin.h>
-
-/* exp(d) for float d <= 0, computed in double (Cody-Waite reduction by ln 2, degree-12 Taylor
- * polynomial, |error| ~1e-15 relative) and rounded to float: the float it returns is expf's
- * correctly rounded value except in rare ties, and 0 below ~-103.9 as expf gives. */
-static inline __m512d exp_to_float_pd(__m256 d)
-{
-    __m512d x = _mm512_cvtps_pd(d);
-    x = _mm512_max_pd(x, _mm512_set1_pd(-110.0));
-    const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(1.4426950408889634)),
-                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(6.93147180369123816490e-01), x);
-    r = _mm512_fnmadd_pd(n, _mm512_set1_pd(1.90821492927058770002e-10), r);
-    static const double c[13] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
-                                 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600};
-    __m512d p = _mm512_set1_pd(c[12]);
-    for (int i = 11; i >= 0; i--) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(c[i]));
-    p = _mm512_scalef_pd(p, n);
-    return _mm512_cvtps_pd(_mm512_cvtpd_ps(p));
-}
-#endif
+#include "verify/vexp.h"
 
 static int row_stats(const float *l, int64_t n, float *mx, int64_t *arg, double *sum)
 {
@@ -52,8 +31,8 @@ static int row_stats(const float *l, int64_t n, float *mx, int64_t *arg, double 
         __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
         for (i = 0; i + 16 <= n; i += 16) {
             const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(l + i), vmx);
-            s0 = _mm512_add_pd(s0, exp_to_float_pd(_mm512_castps512_ps256(d)));
-            s1 = _mm512_add_pd(s1, exp_to_float_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(d), 1))));
+            s0 = _mm512_add_pd(s0, verify_exp_to_float_pd(_mm512_castps512_ps256(d)));
+            s1 = _mm512_add_pd(s1, verify_exp_to_float_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(d), 1))));
         }
         double s = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
         for (; i < n; i++) s += expf(l[i] - m);
