@@ -191,8 +191,11 @@ static void pack_panel_bf16(const verify_weight *w, int64_t r0, int mv, int64_t 
         for (int r = 0; r < PM; r++) pw[kp * PM + r] = src[r][kp * ld[r]];
 }
 
-static inline void kernel_bf16(const uint32_t *restrict pw, int64_t kc, const uint32_t *restrict xp,
-                               float *restrict y, int64_t ldy, int nt, int mv, bool add)
+/* NR (a compile-time constant after inlining) of the PN tile rows are multiplied: a partial last
+ * tile of X costs NR rows, not PN. */
+static inline __attribute__((always_inline)) void
+kernel_bf16_rows(const int NR, const uint32_t *restrict pw, int64_t kc, const uint32_t *restrict xp,
+                 float *restrict y, int64_t ldy, int nt, int mv, bool add)
 {
     __m512 a[PN], b[PN];
 #pragma GCC unroll 12
@@ -202,7 +205,7 @@ static inline void kernel_bf16(const uint32_t *restrict pw, int64_t kc, const ui
         const __m512bh w1 = (__m512bh)_mm512_load_si512(pw + kp * PM + 16);
         const uint32_t *xk = xp + kp * PN;
 #pragma GCC unroll 12
-        for (int t = 0; t < PN; t++) {
+        for (int t = 0; t < NR; t++) {
             const __m512bh xv = (__m512bh)_mm512_set1_epi32((int)xk[t]);
             a[t] = _mm512_dpbf16_ps(a[t], w0, xv);
             b[t] = _mm512_dpbf16_ps(b[t], w1, xv);
@@ -224,6 +227,14 @@ static inline void kernel_bf16(const uint32_t *restrict pw, int64_t kc, const ui
             _mm512_mask_storeu_ps(yr + 16, m1, y1);
         }
     }
+}
+
+static void kernel_bf16(const uint32_t *restrict pw, int64_t kc, const uint32_t *restrict xp,
+                        float *restrict y, int64_t ldy, int nt, int mv, bool add)
+{
+    if (nt > 8) kernel_bf16_rows(PN, pw, kc, xp, y, ldy, nt, mv, add);
+    else if (nt > 4) kernel_bf16_rows(8, pw, kc, xp, y, ldy, nt, mv, add);
+    else kernel_bf16_rows(4, pw, kc, xp, y, ldy, nt, mv, add);
 }
 
 /* Y (+)= X W^T with X rounded to bf16 and W as bf16 (vdpbf16ps, float accumulation). */
