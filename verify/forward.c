@@ -258,7 +258,7 @@ static void attention(verify_ctx *c, int64_t T)
 }
 
 static int check_finite(const verify_ctx *c, const float *x, int64_t n, int64_t E, int il,
-                        int64_t seq, gguf_error *err)
+                        int64_t seq, int64_t pos0, gguf_error *err)
 {
     int64_t bad = -1;
 #pragma omp parallel for schedule(static) reduction(max:bad)
@@ -271,11 +271,17 @@ static int check_finite(const verify_ctx *c, const float *x, int64_t n, int64_t 
     if (bad >= 0)
         return gguf_error_set(err, GGUF_E_NONFINITE, UINT64_MAX,
                               "'%s': non-finite activation after layer %d (sequence %lld, position %lld)",
-                              c->m->path, il, (long long)seq, (long long)bad);
+                              c->m->path, il, (long long)seq, (long long)(pos0 + bad));
     return 0;
 }
 
 int verify_layer_forward(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t T, gguf_error *err)
+{
+    return verify_layer_forward_rows(c, il, x, n_seq, T, 0, err);
+}
+
+int verify_layer_forward_rows(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t T, int64_t row0,
+                              gguf_error *err)
 {
     const verify_model *m = c->m;
     const verify_hparams *hp = &m->hp;
@@ -285,6 +291,8 @@ int verify_layer_forward(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t
     if (T > c->max_T)
         return gguf_error_set(err, GGUF_E_USAGE, UINT64_MAX, "sequence of %lld tokens exceeds the work space (%lld)",
                               (long long)T, (long long)c->max_T);
+    if (row0 < 0 || row0 >= T) row0 = 0;
+    const int64_t nr = T - row0;   /* rows that get the output projection and the FFN */
     for (int64_t s = 0; s < n_seq; s++) {
         float *xs = x + s * T * E;
         /* attention block */
@@ -295,19 +303,21 @@ int verify_layer_forward(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t
         rope(c, c->q, T, Q, hp->n_head, hp->head_dim);
         rope(c, c->k, T, KV, hp->n_head_kv, hp->head_dim);
         attention(c, T);
-        verify_gemm(&L->wo, c->att, T, Q, xs, E, NULL, true);
+        /* from here on only rows >= row0: every key and value was needed above */
+        float *xo = xs + row0 * E;
+        verify_gemm(&L->wo, c->att + row0 * Q, nr, Q, xo, E, NULL, true);
         /* feed-forward block */
-        rms_norm(xs, L->ffn_norm, c->xn, T, E, hp->rms_eps);
-        verify_gemm(&L->gate, c->xn, T, E, c->g, F, NULL, false);
-        verify_gemm(&L->up, c->xn, T, E, c->u, F, NULL, false);
+        rms_norm(xo, L->ffn_norm, c->xn, nr, E, hp->rms_eps);
+        verify_gemm(&L->gate, c->xn, nr, E, c->g, F, NULL, false);
+        verify_gemm(&L->up, c->xn, nr, E, c->u, F, NULL, false);
 #pragma omp parallel for schedule(static)
-        for (int64_t t = 0; t < T; t++) {
+        for (int64_t t = 0; t < nr; t++) {
             float *g = c->g + t * F;
             const float *u = c->u + t * F;
             for (int64_t i = 0; i < F; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
         }
-        verify_gemm(&L->down, c->g, T, F, xs, E, NULL, true);
-        int rc = check_finite(c, xs, T, E, il, s, err);
+        verify_gemm(&L->down, c->g, nr, F, xo, E, NULL, true);
+        int rc = check_finite(c, xo, nr, E, il, s, row0, err);
         if (rc) return rc;
     }
     return 0;
@@ -335,7 +345,8 @@ int verify_run_sequence(verify_ctx *c, const int32_t *tokens, int64_t n, bool al
     int rc = verify_embed(c, tokens, n, x, err);
     verify_model_release_layer(m, -1);
     for (int il = 0; !rc && il < m->hp.n_layer; il++) {
-        rc = verify_layer_forward(c, il, x, 1, n, err);
+        const int64_t row0 = !all_rows && il == m->hp.n_layer - 1 ? n - 1 : 0;
+        rc = verify_layer_forward_rows(c, il, x, 1, n, row0, err);
         verify_model_release_layer(m, il);
     }
     if (!rc) rc = all_rows ? verify_head(c, x, n, logits, err)
