@@ -5,13 +5,16 @@
 #ifdef __AVX512F__
 #include <immintrin.h>
 
-/* exp(d) for 8 floats d <= 0, computed in double (Cody-Waite reduction by ln 2, degree-12 Taylor
+/* exp(d) for 8 floats d (any sign; NaN stays NaN), computed in double (Cody-Waite reduction by ln 2, degree-12 Taylor
  * polynomial, |error| ~1e-15 relative) and rounded to float, returned widened to double: each
  * value is expf's float to within its last-bit rounding, and 0 below ~-103.9 as expf gives. */
 static inline __m512d verify_exp_to_float_pd(__m256 d)
 {
     __m512d x = _mm512_cvtps_pd(d);
-    x = _mm512_max_pd(x, _mm512_set1_pd(-110.0));
+    /* clamp to [-110, 100] (0 and inf after rounding to float); the constant is the first
+     * operand so that a NaN x, returned as the second, propagates */
+    x = _mm512_max_pd(_mm512_set1_pd(-110.0), x);
+    x = _mm512_min_pd(_mm512_set1_pd(100.0), x);
     const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(1.4426950408889634)),
                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(6.93147180369123816490e-01), x);
