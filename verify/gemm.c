@@ -58,14 +58,64 @@ void verify_weight_row(const verify_weight *w, int64_t r, float *dst)
     row_segment(w, r, 0, w->ncols, dst);
 }
 
+#ifdef __AVX512F__
+/* dst[j*ldd + i] = row_i[j] for 16 rows of 16 u32 each (a 16x16 transpose in registers). */
+static inline void transpose16(const uint32_t *const rows[16], uint32_t *dst, int64_t ldd)
+{
+    __m512i t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        const __m512i r0 = _mm512_loadu_si512(rows[2 * i]), r1 = _mm512_loadu_si512(rows[2 * i + 1]);
+        t[2 * i] = _mm512_unpacklo_epi32(r0, r1);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r0, r1);
+    }
+    /* u[4i+c], lane L: rows 4i..4i+3 of column 4L+c */
+    for (int i = 0; i < 4; i++) {
+        u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int c = 0; c < 4; c++) {
+        const __m512i v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44), v2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44);
+        const __m512i v3 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xEE), v4 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xEE);
+        _mm512_store_si512(dst + (0 + c) * ldd, _mm512_shuffle_i32x4(v1, v2, 0x88));
+        _mm512_store_si512(dst + (4 + c) * ldd, _mm512_shuffle_i32x4(v1, v2, 0xDD));
+        _mm512_store_si512(dst + (8 + c) * ldd, _mm512_shuffle_i32x4(v3, v4, 0x88));
+        _mm512_store_si512(dst + (12 + c) * ldd, _mm512_shuffle_i32x4(v3, v4, 0xDD));
+    }
+}
+
+#endif
+
 /* Pack rows [r0, r0+mv) x columns [k0, k0+kc) into pk[k][PM], zero rows beyond mv. */
 static void pack_panel(const verify_weight *w, int64_t r0, int mv, int64_t k0, int64_t kc,
                        float *tmp, float *pk)
 {
-    for (int r = 0; r < mv; r++) row_segment(w, r0 + r, k0, kc, tmp + (size_t)r * KC);
-    for (int r = mv; r < PM; r++) memset(tmp + (size_t)r * KC, 0, (size_t)kc * sizeof *tmp);
-    for (int64_t k = 0; k < kc; k++)
-        for (int r = 0; r < PM; r++) pk[k * PM + r] = tmp[(size_t)r * KC + k];
+    /* source rows: F32 weights in place, other types dequantized into tmp (PM rows of KC) */
+    const float *src[PM];
+    for (int r = 0; r < PM; r++) {
+        float *t = tmp + (size_t)r * KC;
+        if (r >= mv) {
+            memset(t, 0, (size_t)kc * sizeof *tmp);
+            src[r] = t;
+        } else if (w->type == GGUF_TYPE_F32) {
+            src[r] = (const float *)(w->data + (uint64_t)(r0 + r) * w->row_bytes) + k0;
+        } else {
+            row_segment(w, r0 + r, k0, kc, t);
+            src[r] = t;
+        }
+    }
+    int64_t k = 0;
+#ifdef __AVX512F__
+    for (; k + 16 <= kc; k += 16)
+        for (int h = 0; h < PM; h += 16) {
+            const uint32_t *rows[16];
+            for (int i = 0; i < 16; i++) rows[i] = (const uint32_t *)(src[h + i] + k);
+            transpose16(rows, (uint32_t *)(pk + k * PM + h), PM);
+        }
+#endif
+    for (; k < kc; k++)
+        for (int r = 0; r < PM; r++) pk[k * PM + r] = src[r][k];
 }
 
 /*
@@ -124,32 +174,6 @@ static inline uint16_t to_bf16(float f)   /* round to nearest even; inputs are f
     uint32_t u;
     memcpy(&u, &f, 4);
     return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
-
-/* dst[j*ldd + i] = row_i[j] for 16 rows of 16 u32 each (a 16x16 transpose in registers). */
-static inline void transpose16(const uint32_t *const rows[16], uint32_t *dst, int64_t ldd)
-{
-    __m512i t[16], u[16];
-    for (int i = 0; i < 8; i++) {
-        const __m512i r0 = _mm512_loadu_si512(rows[2 * i]), r1 = _mm512_loadu_si512(rows[2 * i + 1]);
-        t[2 * i] = _mm512_unpacklo_epi32(r0, r1);
-        t[2 * i + 1] = _mm512_unpackhi_epi32(r0, r1);
-    }
-    /* u[4i+c], lane L: rows 4i..4i+3 of column 4L+c */
-    for (int i = 0; i < 4; i++) {
-        u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-        u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-        u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-        u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-    }
-    for (int c = 0; c < 4; c++) {
-        const __m512i v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44), v2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44);
-        const __m512i v3 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xEE), v4 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xEE);
-        _mm512_store_si512(dst + (0 + c) * ldd, _mm512_shuffle_i32x4(v1, v2, 0x88));
-        _mm512_store_si512(dst + (4 + c) * ldd, _mm512_shuffle_i32x4(v1, v2, 0xDD));
-        _mm512_store_si512(dst + (8 + c) * ldd, _mm512_shuffle_i32x4(v3, v4, 0x88));
-        _mm512_store_si512(dst + (12 + c) * ldd, _mm512_shuffle_i32x4(v3, v4, 0xDD));
-    }
 }
 
 /* Pack rows [r0, r0+mv) x columns [k0, k0+kc) (kc even) as bf16 pairs: pw[kc/2][PM] u32, the
