@@ -176,6 +176,41 @@ static inline uint16_t to_bf16(float f)   /* round to nearest even; inputs are f
     return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
+/* Q6_K blocks (256 values in 210 bytes: ql[128], qh[64], int8 scales[16], fp16 d) to float, 16
+ * lanes at a time; each value is (d * scale) * q rounded as quant_q6_k_to_f32 rounds it, so the
+ * floats are the same. n is a multiple of 256. */
+static void q6_k_to_f32_avx512(const uint8_t *x, float *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / 256; b++, x += 210, y += 256) {
+        uint16_t dh;
+        memcpy(&dh, x + 208, 2);
+        const float d = quant_fp16_to_fp32(dh);
+        const uint8_t *ql = x, *qh = x + 128;
+        const int8_t *sc = (const int8_t *)(x + 192);
+        const __m512i m4 = _mm512_set1_epi32(15), m2 = _mm512_set1_epi32(3), c32 = _mm512_set1_epi32(32);
+        for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8) {
+            float *yh = y + 128 * h;
+            for (int g = 0; g < 2; g++) {   /* l = 16g .. 16g+15, scale index is = g */
+                const __m512i a = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + 16 * g)));
+                const __m512i bq = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + 32 + 16 * g)));
+                const __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qh + 16 * g)));
+                const __m512i q1 = _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(a, m4),
+                                   _mm512_slli_epi32(_mm512_and_si512(c, m2), 4)), c32);
+                const __m512i q2 = _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(bq, m4),
+                                   _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(c, 2), m2), 4)), c32);
+                const __m512i q3 = _mm512_sub_epi32(_mm512_or_si512(_mm512_srli_epi32(a, 4),
+                                   _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(c, 4), m2), 4)), c32);
+                const __m512i q4 = _mm512_sub_epi32(_mm512_or_si512(_mm512_srli_epi32(bq, 4),
+                                   _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(c, 6), m2), 4)), c32);
+                _mm512_storeu_ps(yh + 16 * g, _mm512_mul_ps(_mm512_set1_ps(d * sc[g + 0]), _mm512_cvtepi32_ps(q1)));
+                _mm512_storeu_ps(yh + 32 + 16 * g, _mm512_mul_ps(_mm512_set1_ps(d * sc[g + 2]), _mm512_cvtepi32_ps(q2)));
+                _mm512_storeu_ps(yh + 64 + 16 * g, _mm512_mul_ps(_mm512_set1_ps(d * sc[g + 4]), _mm512_cvtepi32_ps(q3)));
+                _mm512_storeu_ps(yh + 96 + 16 * g, _mm512_mul_ps(_mm512_set1_ps(d * sc[g + 6]), _mm512_cvtepi32_ps(q4)));
+            }
+        }
+    }
+}
+
 /* Pack rows [r0, r0+mv) x columns [k0, k0+kc) (kc even) as bf16 pairs: pw[kc/2][PM] u32, the
  * layout vdpbf16ps reads (lane r holds W[r][k], W[r][k+1]). BF16 rows are read as they are;
  * other types are dequantized to float and rounded into tmp (PM rows of kc/2 pairs). Rows past
@@ -197,8 +232,15 @@ static void pack_panel_bf16(const verify_weight *w, int64_t r0, int mv, int64_t 
         } else {
             float *f = tmp + (size_t)PM * KCB / 2;   /* float scratch after the PM pair rows */
             uint32_t *d = (uint32_t *)tmp + (size_t)r * (KCB / 2);
-            row_segment(w, r0 + r, k0, kc, f);
-            for (int64_t kp = 0; kp < np; kp++)
+            if (w->type == GGUF_TYPE_Q6_K && kc % 256 == 0)
+                q6_k_to_f32_avx512(w->data + (uint64_t)(r0 + r) * w->row_bytes + gguf_row_bytes(w->type, k0), f, kc);
+            else
+                row_segment(w, r0 + r, k0, kc, f);
+            int64_t kp = 0;
+            for (; kp + 16 <= np; kp += 16)   /* RNE as to_bf16 (finite, non-denormal weights) */
+                _mm512_storeu_si512(d + kp, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(f + 2 * kp + 16),
+                                                                          _mm512_loadu_ps(f + 2 * kp)));
+            for (; kp < np; kp++)
                 d[kp] = (uint32_t)to_bf16(f[2 * kp]) | (uint32_t)to_bf16(f[2 * kp + 1]) << 16;
             src[r] = d;
             ld[r] = 1;
