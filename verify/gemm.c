@@ -211,6 +211,19 @@ static void q6_k_to_f32_avx512(const uint8_t *x, float *y, int64_t n)
     }
 }
 
+/* Q8_0 blocks (fp16 d + 32 int8 in 34 bytes) to float: q * d as quant_q8_0_to_f32 computes it.
+ * n is a multiple of 32. */
+static void q8_0_to_f32_avx512(const uint8_t *x, float *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / 32; b++, x += 34, y += 32) {
+        uint16_t dh;
+        memcpy(&dh, x, 2);
+        const __m512 d = _mm512_set1_ps(quant_fp16_to_fp32(dh));
+        _mm512_storeu_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(x + 2)))), d));
+        _mm512_storeu_ps(y + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(x + 18)))), d));
+    }
+}
+
 /* Pack rows [r0, r0+mv) x columns [k0, k0+kc) (kc even) as bf16 pairs: pw[kc/2][PM] u32, the
  * layout vdpbf16ps reads (lane r holds W[r][k], W[r][k+1]). BF16 rows are read as they are;
  * other types are dequantized to float and rounded into tmp (PM rows of kc/2 pairs). Rows past
@@ -234,6 +247,8 @@ static void pack_panel_bf16(const verify_weight *w, int64_t r0, int mv, int64_t 
             uint32_t *d = (uint32_t *)tmp + (size_t)r * (KCB / 2);
             if (w->type == GGUF_TYPE_Q6_K && kc % 256 == 0)
                 q6_k_to_f32_avx512(w->data + (uint64_t)(r0 + r) * w->row_bytes + gguf_row_bytes(w->type, k0), f, kc);
+            else if (w->type == GGUF_TYPE_Q8_0 && kc % 32 == 0)
+                q8_0_to_f32_avx512(w->data + (uint64_t)(r0 + r) * w->row_bytes + gguf_row_bytes(w->type, k0), f, kc);
             else
                 row_segment(w, r0 + r, k0, kc, f);
             int64_t kp = 0;
