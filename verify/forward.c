@@ -151,6 +151,47 @@ pv_fixed(const int HD, const float *s, int64_t nj, const float *vb, int64_t ldk,
     }
 }
 
+/* Scores of HB query heads (q, q + hd, ...) against keys 0..nj-1 of one KV head (kt[d][Tp]):
+ * s[b*Tp + j] = scale * sum_d q_b[d] k_j[d], summed in d order per key (FMA chains of four
+ * 16-key blocks). Every K vector load feeds HB heads. Writes s up to nj rounded up to 16. */
+static inline __attribute__((always_inline)) void
+qk_scores(const int HB, const float *q, int hd, const float *kg, int64_t Tp, int64_t nj, float scale, float *s)
+{
+    int64_t j0 = 0;
+    for (; j0 + 64 <= nj + 15; j0 += 64) {
+        v16 a[4][4];
+        for (int b = 0; b < HB; b++)
+            for (int u = 0; u < 4; u++) a[b][u] = (v16){0};
+        for (int d = 0; d < hd; d++) {
+            const float *kr = kg + (int64_t)d * Tp + j0;
+            v16 k[4];
+            for (int u = 0; u < 4; u++) memcpy(&k[u], kr + 16 * u, 64);
+            for (int b = 0; b < HB; b++) {
+                const float qd = q[(int64_t)b * hd + d];
+                for (int u = 0; u < 4; u++) a[b][u] += k[u] * qd;
+            }
+        }
+        for (int b = 0; b < HB; b++)
+            for (int u = 0; u < 4; u++) {
+                const v16 r = a[b][u] * scale;
+                memcpy(s + (int64_t)b * Tp + j0 + 16 * u, &r, 64);
+            }
+    }
+    for (; j0 < nj; j0 += 16) {
+        v16 a[4];
+        for (int b = 0; b < HB; b++) a[b] = (v16){0};
+        for (int d = 0; d < hd; d++) {
+            v16 kv;
+            memcpy(&kv, kg + (int64_t)d * Tp + j0, 64);
+            for (int b = 0; b < HB; b++) a[b] += kv * q[(int64_t)b * hd + d];
+        }
+        for (int b = 0; b < HB; b++) {
+            const v16 r = a[b] * scale;
+            memcpy(s + (int64_t)b * Tp + j0, &r, 64);
+        }
+    }
+}
+
 /*
  * Causal attention of one sequence of T tokens: att[t][h] = sum_j softmax_j(q.k/sqrt(hd)) v[j].
  * K is first transposed per KV head (kt[g][d][j]) so that the scores of 16 keys come out of one
@@ -173,84 +214,70 @@ static void attention(verify_ctx *c, int64_t T)
                 for (int64_t j = 0; j < T; j++) dst[j] = c->k[j * ldk + (int64_t)g * hd + d];
                 for (int64_t j = T; j < Tp; j++) dst[j] = 0.0f;
             }
-        float *s = aligned_alloc(64, (size_t)Tp * sizeof *s);
+        float *s = aligned_alloc(64, (size_t)(4 * Tp) * sizeof *s);
         float *acc = malloc((size_t)hd * sizeof *acc);
 #pragma omp for collapse(2) schedule(dynamic, 8)
-        for (int h = 0; h < nh; h++)
-            for (int64_t i = 0; i < T; i++) {
-                float *o = c->att + i * ldq + (int64_t)h * hd;
-                if (!s || !acc) { o[0] = __builtin_nanf(""); continue; }
-                const float *qi = c->q + i * ldq + (int64_t)h * hd;
-                const float *kg = kt + (int64_t)(h / grp) * hd * Tp;
-                const float *vb = c->v + (int64_t)(h / grp) * hd;
+        for (int g = 0; g < nkv; g++)
+            for (int64_t i = 0; i < T; i++)
+            for (int h0 = g * grp; h0 < (g + 1) * grp; ) {
+                /* the query heads of one KV group share every K load: 4 heads at a time */
+                const int hb = (g + 1) * grp - h0 >= 4 ? 4 : 1;
+                const float *kg = kt + (int64_t)g * hd * Tp;
                 const int64_t nj = i + 1;
-                /* four 16-key blocks at a time: four independent FMA chains over d (each block's
-                 * sum is still accumulated in d order, so the scores are unchanged) */
-                int64_t j0 = 0;
-                for (; j0 + 64 <= nj + 15; j0 += 64) {
-                    v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-                    for (int d = 0; d < hd; d++) {
-                        const float *kr = kg + (int64_t)d * Tp + j0;
-                        v16 k0, k1, k2, k3;
-                        memcpy(&k0, kr, 64); memcpy(&k1, kr + 16, 64);
-                        memcpy(&k2, kr + 32, 64); memcpy(&k3, kr + 48, 64);
-                        const float qd = qi[d];
-                        a0 += k0 * qd; a1 += k1 * qd; a2 += k2 * qd; a3 += k3 * qd;
-                    }
-                    a0 *= scale; a1 *= scale; a2 *= scale; a3 *= scale;
-                    memcpy(s + j0, &a0, 64); memcpy(s + j0 + 16, &a1, 64);
-                    memcpy(s + j0 + 32, &a2, 64); memcpy(s + j0 + 48, &a3, 64);
+                if (!s || !acc) {
+                    for (int b = 0; b < hb; b++) c->att[i * ldq + (int64_t)(h0 + b) * hd] = __builtin_nanf("");
+                    h0 += hb;
+                    continue;
                 }
-                for (; j0 < nj; j0 += 16) {
-                    v16 a = {0};
-                    for (int d = 0; d < hd; d++) {
-                        v16 kv;
-                        memcpy(&kv, kg + (int64_t)d * Tp + j0, 64);
-                        a += kv * qi[d];
-                    }
-                    a *= scale;
-                    memcpy(s + j0, &a, 64);
-                }
+                if (hb == 4) qk_scores(4, c->q + i * ldq + (int64_t)h0 * hd, hd, kg, Tp, nj, scale, s);
+                else qk_scores(1, c->q + i * ldq + (int64_t)h0 * hd, hd, kg, Tp, nj, scale, s);
+                for (int b = 0; b < hb; b++) {
+                const int h = h0 + b;
+                float *o = c->att + i * ldq + (int64_t)h * hd;
+                const float *vb = c->v + (int64_t)g * hd;
+                float *sb = s + (int64_t)b * Tp;
                 float mx = -INFINITY;
                 double sum = 0;
 #ifdef __AVX512F__
                 {
-                    /* s holds scores up to nj rounded up to 16; lanes past nj are masked out */
+                    /* sb holds scores up to nj rounded up to 16; lanes past nj are masked out */
                     __m512 vm = _mm512_set1_ps(-INFINITY);
                     for (int64_t j = 0; j < nj; j += 16) {
                         const __mmask16 mk = nj - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nj - j)) - 1);
-                        vm = _mm512_mask_max_ps(vm, mk, vm, _mm512_load_ps(s + j));
+                        vm = _mm512_mask_max_ps(vm, mk, vm, _mm512_load_ps(sb + j));
                     }
                     mx = _mm512_reduce_max_ps(vm);
                     const __m256 vmx = _mm256_set1_ps(mx);
                     __m512d vs = _mm512_setzero_pd();
                     for (int64_t j = 0; j < nj; j += 8) {
                         const __mmask8 mk = nj - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (nj - j)) - 1);
-                        const __m512d e = verify_exp_to_float_pd(_mm256_sub_ps(_mm256_load_ps(s + j), vmx));
-                        _mm256_mask_storeu_ps(s + j, mk, _mm512_cvtpd_ps(e));
+                        const __m512d e = verify_exp_to_float_pd(_mm256_sub_ps(_mm256_load_ps(sb + j), vmx));
+                        _mm256_mask_storeu_ps(sb + j, mk, _mm512_cvtpd_ps(e));
                         vs = _mm512_mask_add_pd(vs, mk, vs, e);
                     }
                     sum = _mm512_reduce_add_pd(vs);
                 }
 #else
-                for (int64_t j = 0; j < nj; j++) if (s[j] > mx) mx = s[j];
+                for (int64_t j = 0; j < nj; j++) if (sb[j] > mx) mx = sb[j];
                 for (int64_t j = 0; j < nj; j++) {
-                    s[j] = expf(s[j] - mx);
-                    sum += s[j];
+                    sb[j] = expf(sb[j] - mx);
+                    sum += sb[j];
                 }
 #endif
                 const float inv = (float)(1.0 / sum);
-                if (hd == 128) pv_fixed(128, s, nj, vb, ldk, inv, o);
-                else if (hd == 64) pv_fixed(64, s, nj, vb, ldk, inv, o);
+                if (hd == 128) pv_fixed(128, sb, nj, vb, ldk, inv, o);
+                else if (hd == 64) pv_fixed(64, sb, nj, vb, ldk, inv, o);
                 else {
                     memset(acc, 0, (size_t)hd * sizeof *acc);
                     for (int64_t j = 0; j < nj; j++) {
-                        const float p = s[j];
+                        const float p = sb[j];
                         const float *vj = vb + j * ldk;
                         for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
                     }
                     for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
                 }
+            }
+                h0 += hb;
             }
         free(s);
         free(acc);
