@@ -232,51 +232,51 @@ static void attention(verify_ctx *c, int64_t T)
                 if (hb == 4) qk_scores(4, c->q + i * ldq + (int64_t)h0 * hd, hd, kg, Tp, nj, scale, s);
                 else qk_scores(1, c->q + i * ldq + (int64_t)h0 * hd, hd, kg, Tp, nj, scale, s);
                 for (int b = 0; b < hb; b++) {
-                const int h = h0 + b;
-                float *o = c->att + i * ldq + (int64_t)h * hd;
-                const float *vb = c->v + (int64_t)g * hd;
-                float *sb = s + (int64_t)b * Tp;
-                float mx = -INFINITY;
-                double sum = 0;
+                    const int h = h0 + b;
+                    float *o = c->att + i * ldq + (int64_t)h * hd;
+                    const float *vb = c->v + (int64_t)g * hd;
+                    float *sb = s + (int64_t)b * Tp;
+                    float mx = -INFINITY;
+                    double sum = 0;
 #ifdef __AVX512F__
-                {
-                    /* sb holds scores up to nj rounded up to 16; lanes past nj are masked out */
-                    __m512 vm = _mm512_set1_ps(-INFINITY);
-                    for (int64_t j = 0; j < nj; j += 16) {
-                        const __mmask16 mk = nj - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nj - j)) - 1);
-                        vm = _mm512_mask_max_ps(vm, mk, vm, _mm512_load_ps(sb + j));
+                    {
+                        /* sb holds scores up to nj rounded up to 16; lanes past nj are masked out */
+                        __m512 vm = _mm512_set1_ps(-INFINITY);
+                        for (int64_t j = 0; j < nj; j += 16) {
+                            const __mmask16 mk = nj - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nj - j)) - 1);
+                            vm = _mm512_mask_max_ps(vm, mk, vm, _mm512_load_ps(sb + j));
+                        }
+                        mx = _mm512_reduce_max_ps(vm);
+                        const __m256 vmx = _mm256_set1_ps(mx);
+                        __m512d vs = _mm512_setzero_pd();
+                        for (int64_t j = 0; j < nj; j += 8) {
+                            const __mmask8 mk = nj - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (nj - j)) - 1);
+                            const __m512d e = verify_exp_to_float_pd(_mm256_sub_ps(_mm256_load_ps(sb + j), vmx));
+                            _mm256_mask_storeu_ps(sb + j, mk, _mm512_cvtpd_ps(e));
+                            vs = _mm512_mask_add_pd(vs, mk, vs, e);
+                        }
+                        sum = _mm512_reduce_add_pd(vs);
                     }
-                    mx = _mm512_reduce_max_ps(vm);
-                    const __m256 vmx = _mm256_set1_ps(mx);
-                    __m512d vs = _mm512_setzero_pd();
-                    for (int64_t j = 0; j < nj; j += 8) {
-                        const __mmask8 mk = nj - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (nj - j)) - 1);
-                        const __m512d e = verify_exp_to_float_pd(_mm256_sub_ps(_mm256_load_ps(sb + j), vmx));
-                        _mm256_mask_storeu_ps(sb + j, mk, _mm512_cvtpd_ps(e));
-                        vs = _mm512_mask_add_pd(vs, mk, vs, e);
-                    }
-                    sum = _mm512_reduce_add_pd(vs);
-                }
 #else
-                for (int64_t j = 0; j < nj; j++) if (sb[j] > mx) mx = sb[j];
-                for (int64_t j = 0; j < nj; j++) {
-                    sb[j] = expf(sb[j] - mx);
-                    sum += sb[j];
-                }
-#endif
-                const float inv = (float)(1.0 / sum);
-                if (hd == 128) pv_fixed(128, sb, nj, vb, ldk, inv, o);
-                else if (hd == 64) pv_fixed(64, sb, nj, vb, ldk, inv, o);
-                else {
-                    memset(acc, 0, (size_t)hd * sizeof *acc);
+                    for (int64_t j = 0; j < nj; j++) if (sb[j] > mx) mx = sb[j];
                     for (int64_t j = 0; j < nj; j++) {
-                        const float p = sb[j];
-                        const float *vj = vb + j * ldk;
-                        for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
+                        sb[j] = expf(sb[j] - mx);
+                        sum += sb[j];
                     }
-                    for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
+#endif
+                    const float inv = (float)(1.0 / sum);
+                    if (hd == 128) pv_fixed(128, sb, nj, vb, ldk, inv, o);
+                    else if (hd == 64) pv_fixed(64, sb, nj, vb, ldk, inv, o);
+                    else {
+                        memset(acc, 0, (size_t)hd * sizeof *acc);
+                        for (int64_t j = 0; j < nj; j++) {
+                            const float p = sb[j];
+                            const float *vj = vb + j * ldk;
+                            for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
+                        }
+                        for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
+                    }
                 }
-            }
                 h0 += hb;
             }
         free(s);
