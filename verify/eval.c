@@ -83,7 +83,8 @@ int verify_eval_perplexity(const verify_model *m, const int32_t *ids, int64_t n_
         rc = verify_embed(c, tok, nc * ctx, x, err);
         verify_model_release_layer(m, -1);
         for (int il = 0; !rc && il < m->hp.n_layer; il++) {
-            rc = verify_layer_forward(c, il, x, nc, ctx, err);
+            /* the last layer's rows below `first` are never scored: skip their FFN */
+            rc = verify_layer_forward_rows(c, il, x, nc, ctx, il == m->hp.n_layer - 1 ? first : 0, err);
             verify_model_release_layer(m, il);
         }
         for (int64_t k = 0; !rc && k < nc; k++) {

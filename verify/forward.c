@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "verify/gemm.h"
+#include "verify/vexp.h"
 
 typedef float v16 __attribute__((vector_size(64)));
 
@@ -150,6 +151,47 @@ pv_fixed(const int HD, const float *s, int64_t nj, const float *vb, int64_t ldk,
     }
 }
 
+/* Scores of HB query heads (q, q + hd, ...) against keys 0..nj-1 of one KV head (kt[d][Tp]):
+ * s[b*Tp + j] = scale * sum_d q_b[d] k_j[d], summed in d order per key (FMA chains of four
+ * 16-key blocks). Every K vector load feeds HB heads. Writes s up to nj rounded up to 16. */
+static inline __attribute__((always_inline)) void
+qk_scores(const int HB, const float *q, int hd, const float *kg, int64_t Tp, int64_t nj, float scale, float *s)
+{
+    int64_t j0 = 0;
+    for (; j0 + 64 <= nj + 15; j0 += 64) {
+        v16 a[4][4];
+        for (int b = 0; b < HB; b++)
+            for (int u = 0; u < 4; u++) a[b][u] = (v16){0};
+        for (int d = 0; d < hd; d++) {
+            const float *kr = kg + (int64_t)d * Tp + j0;
+            v16 k[4];
+            for (int u = 0; u < 4; u++) memcpy(&k[u], kr + 16 * u, 64);
+            for (int b = 0; b < HB; b++) {
+                const float qd = q[(int64_t)b * hd + d];
+                for (int u = 0; u < 4; u++) a[b][u] += k[u] * qd;
+            }
+        }
+        for (int b = 0; b < HB; b++)
+            for (int u = 0; u < 4; u++) {
+                const v16 r = a[b][u] * scale;
+                memcpy(s + (int64_t)b * Tp + j0 + 16 * u, &r, 64);
+            }
+    }
+    for (; j0 < nj; j0 += 16) {
+        v16 a[4];
+        for (int b = 0; b < HB; b++) a[b] = (v16){0};
+        for (int d = 0; d < hd; d++) {
+            v16 kv;
+            memcpy(&kv, kg + (int64_t)d * Tp + j0, 64);
+            for (int b = 0; b < HB; b++) a[b] += kv * q[(int64_t)b * hd + d];
+        }
+        for (int b = 0; b < HB; b++) {
+            const v16 r = a[b] * scale;
+            memcpy(s + (int64_t)b * Tp + j0, &r, 64);
+        }
+    }
+}
+
 /*
  * Causal attention of one sequence of T tokens: att[t][h] = sum_j softmax_j(q.k/sqrt(hd)) v[j].
  * K is first transposed per KV head (kt[g][d][j]) so that the scores of 16 keys come out of one
@@ -172,46 +214,70 @@ static void attention(verify_ctx *c, int64_t T)
                 for (int64_t j = 0; j < T; j++) dst[j] = c->k[j * ldk + (int64_t)g * hd + d];
                 for (int64_t j = T; j < Tp; j++) dst[j] = 0.0f;
             }
-        float *s = aligned_alloc(64, (size_t)Tp * sizeof *s);
+        float *s = aligned_alloc(64, (size_t)(4 * Tp) * sizeof *s);
         float *acc = malloc((size_t)hd * sizeof *acc);
 #pragma omp for collapse(2) schedule(dynamic, 8)
-        for (int h = 0; h < nh; h++)
-            for (int64_t i = 0; i < T; i++) {
-                float *o = c->att + i * ldq + (int64_t)h * hd;
-                if (!s || !acc) { o[0] = __builtin_nanf(""); continue; }
-                const float *qi = c->q + i * ldq + (int64_t)h * hd;
-                const float *kg = kt + (int64_t)(h / grp) * hd * Tp;
-                const float *vb = c->v + (int64_t)(h / grp) * hd;
+        for (int g = 0; g < nkv; g++)
+            for (int64_t i = 0; i < T; i++)
+            for (int h0 = g * grp; h0 < (g + 1) * grp; ) {
+                /* the query heads of one KV group share every K load: 4 heads at a time */
+                const int hb = (g + 1) * grp - h0 >= 4 ? 4 : 1;
+                const float *kg = kt + (int64_t)g * hd * Tp;
                 const int64_t nj = i + 1;
-                for (int64_t j0 = 0; j0 < nj; j0 += 16) {
-                    v16 a = {0};
-                    for (int d = 0; d < hd; d++) {
-                        v16 kv;
-                        memcpy(&kv, kg + (int64_t)d * Tp + j0, 64);
-                        a += kv * qi[d];
+                if (!s || !acc) {
+                    for (int b = 0; b < hb; b++) c->att[i * ldq + (int64_t)(h0 + b) * hd] = __builtin_nanf("");
+                    h0 += hb;
+                    continue;
+                }
+                if (hb == 4) qk_scores(4, c->q + i * ldq + (int64_t)h0 * hd, hd, kg, Tp, nj, scale, s);
+                else qk_scores(1, c->q + i * ldq + (int64_t)h0 * hd, hd, kg, Tp, nj, scale, s);
+                for (int b = 0; b < hb; b++) {
+                    const int h = h0 + b;
+                    float *o = c->att + i * ldq + (int64_t)h * hd;
+                    const float *vb = c->v + (int64_t)g * hd;
+                    float *sb = s + (int64_t)b * Tp;
+                    float mx = -INFINITY;
+                    double sum = 0;
+#ifdef __AVX512F__
+                    {
+                        /* sb holds scores up to nj rounded up to 16; lanes past nj are masked out */
+                        __m512 vm = _mm512_set1_ps(-INFINITY);
+                        for (int64_t j = 0; j < nj; j += 16) {
+                            const __mmask16 mk = nj - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nj - j)) - 1);
+                            vm = _mm512_mask_max_ps(vm, mk, vm, _mm512_load_ps(sb + j));
+                        }
+                        mx = _mm512_reduce_max_ps(vm);
+                        const __m256 vmx = _mm256_set1_ps(mx);
+                        __m512d vs = _mm512_setzero_pd();
+                        for (int64_t j = 0; j < nj; j += 8) {
+                            const __mmask8 mk = nj - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (nj - j)) - 1);
+                            const __m512d e = verify_exp_to_float_pd(_mm256_sub_ps(_mm256_load_ps(sb + j), vmx));
+                            _mm256_mask_storeu_ps(sb + j, mk, _mm512_cvtpd_ps(e));
+                            vs = _mm512_mask_add_pd(vs, mk, vs, e);
+                        }
+                        sum = _mm512_reduce_add_pd(vs);
                     }
-                    a *= scale;
-                    memcpy(s + j0, &a, 64);
-                }
-                float mx = -INFINITY;
-                for (int64_t j = 0; j < nj; j++) if (s[j] > mx) mx = s[j];
-                double sum = 0;
-                for (int64_t j = 0; j < nj; j++) {
-                    s[j] = expf(s[j] - mx);
-                    sum += s[j];
-                }
-                const float inv = (float)(1.0 / sum);
-                if (hd == 128) pv_fixed(128, s, nj, vb, ldk, inv, o);
-                else if (hd == 64) pv_fixed(64, s, nj, vb, ldk, inv, o);
-                else {
-                    memset(acc, 0, (size_t)hd * sizeof *acc);
+#else
+                    for (int64_t j = 0; j < nj; j++) if (sb[j] > mx) mx = sb[j];
                     for (int64_t j = 0; j < nj; j++) {
-                        const float p = s[j];
-                        const float *vj = vb + j * ldk;
-                        for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
+                        sb[j] = expf(sb[j] - mx);
+                        sum += sb[j];
                     }
-                    for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
+#endif
+                    const float inv = (float)(1.0 / sum);
+                    if (hd == 128) pv_fixed(128, sb, nj, vb, ldk, inv, o);
+                    else if (hd == 64) pv_fixed(64, sb, nj, vb, ldk, inv, o);
+                    else {
+                        memset(acc, 0, (size_t)hd * sizeof *acc);
+                        for (int64_t j = 0; j < nj; j++) {
+                            const float p = sb[j];
+                            const float *vj = vb + j * ldk;
+                            for (int d = 0; d < hd; d++) acc[d] += p * vj[d];
+                        }
+                        for (int d = 0; d < hd; d++) o[d] = acc[d] * inv;
+                    }
                 }
+                h0 += hb;
             }
         free(s);
         free(acc);
@@ -219,7 +285,7 @@ static void attention(verify_ctx *c, int64_t T)
 }
 
 static int check_finite(const verify_ctx *c, const float *x, int64_t n, int64_t E, int il,
-                        int64_t seq, gguf_error *err)
+                        int64_t seq, int64_t pos0, gguf_error *err)
 {
     int64_t bad = -1;
 #pragma omp parallel for schedule(static) reduction(max:bad)
@@ -232,11 +298,17 @@ static int check_finite(const verify_ctx *c, const float *x, int64_t n, int64_t 
     if (bad >= 0)
         return gguf_error_set(err, GGUF_E_NONFINITE, UINT64_MAX,
                               "'%s': non-finite activation after layer %d (sequence %lld, position %lld)",
-                              c->m->path, il, (long long)seq, (long long)bad);
+                              c->m->path, il, (long long)seq, (long long)(pos0 + bad));
     return 0;
 }
 
 int verify_layer_forward(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t T, gguf_error *err)
+{
+    return verify_layer_forward_rows(c, il, x, n_seq, T, 0, err);
+}
+
+int verify_layer_forward_rows(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t T, int64_t row0,
+                              gguf_error *err)
 {
     const verify_model *m = c->m;
     const verify_hparams *hp = &m->hp;
@@ -246,6 +318,8 @@ int verify_layer_forward(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t
     if (T > c->max_T)
         return gguf_error_set(err, GGUF_E_USAGE, UINT64_MAX, "sequence of %lld tokens exceeds the work space (%lld)",
                               (long long)T, (long long)c->max_T);
+    if (row0 < 0 || row0 >= T) row0 = 0;
+    const int64_t nr = T - row0;   /* rows that get the output projection and the FFN */
     for (int64_t s = 0; s < n_seq; s++) {
         float *xs = x + s * T * E;
         /* attention block */
@@ -256,19 +330,31 @@ int verify_layer_forward(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t
         rope(c, c->q, T, Q, hp->n_head, hp->head_dim);
         rope(c, c->k, T, KV, hp->n_head_kv, hp->head_dim);
         attention(c, T);
-        verify_gemm(&L->wo, c->att, T, Q, xs, E, NULL, true);
+        /* from here on only rows >= row0: every key and value was needed above */
+        float *xo = xs + row0 * E;
+        verify_gemm(&L->wo, c->att + row0 * Q, nr, Q, xo, E, NULL, true);
         /* feed-forward block */
-        rms_norm(xs, L->ffn_norm, c->xn, T, E, hp->rms_eps);
-        verify_gemm(&L->gate, c->xn, T, E, c->g, F, NULL, false);
-        verify_gemm(&L->up, c->xn, T, E, c->u, F, NULL, false);
+        rms_norm(xo, L->ffn_norm, c->xn, nr, E, hp->rms_eps);
+        verify_gemm(&L->gate, c->xn, nr, E, c->g, F, NULL, false);
+        verify_gemm(&L->up, c->xn, nr, E, c->u, F, NULL, false);
 #pragma omp parallel for schedule(static)
-        for (int64_t t = 0; t < T; t++) {
+        for (int64_t t = 0; t < nr; t++) {
             float *g = c->g + t * F;
             const float *u = c->u + t * F;
-            for (int64_t i = 0; i < F; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+            int64_t i = 0;
+#ifdef __AVX512F__
+            /* SiLU with the vector exp (expf's float to its last bit; inf for large -g, so g -> 0) */
+            for (; i + 8 <= F; i += 8) {
+                const __m256 gv = _mm256_loadu_ps(g + i);
+                const __m256 e = _mm512_cvtpd_ps(verify_exp_to_float_pd(_mm256_sub_ps(_mm256_setzero_ps(), gv)));
+                _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(gv, _mm256_add_ps(_mm256_set1_ps(1.0f), e)),
+                                                      _mm256_loadu_ps(u + i)));
+            }
+#endif
+            for (; i < F; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
         }
-        verify_gemm(&L->down, c->g, T, F, xs, E, NULL, true);
-        int rc = check_finite(c, xs, T, E, il, s, err);
+        verify_gemm(&L->down, c->g, nr, F, xo, E, NULL, true);
+        int rc = check_finite(c, xo, nr, E, il, s, row0, err);
         if (rc) return rc;
     }
     return 0;
@@ -296,7 +382,8 @@ int verify_run_sequence(verify_ctx *c, const int32_t *tokens, int64_t n, bool al
     int rc = verify_embed(c, tokens, n, x, err);
     verify_model_release_layer(m, -1);
     for (int il = 0; !rc && il < m->hp.n_layer; il++) {
-        rc = verify_layer_forward(c, il, x, 1, n, err);
+        const int64_t row0 = !all_rows && il == m->hp.n_layer - 1 ? n - 1 : 0;
+        rc = verify_layer_forward_rows(c, il, x, 1, n, row0, err);
         verify_model_release_layer(m, il);
     }
     if (!rc) rc = all_rows ? verify_head(c, x, n, logits, err)

@@ -37,6 +37,15 @@ int verify_layer_forward(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t
                          gguf_error *err);
 
 /*
+ * The same, for a caller that needs only rows row0..seq_len-1 of each sequence afterwards (the
+ * last layer before scoring): all rows still feed the attention keys and values, but the output
+ * projection, the FFN and the finiteness check run on rows >= row0 only; rows below row0 are
+ * left unspecified. row0 = 0 is verify_layer_forward.
+ */
+int verify_layer_forward_rows(verify_ctx *c, int il, float *x, int64_t n_seq, int64_t seq_len,
+                              int64_t row0, gguf_error *err);
+
+/*
  * LM head: for each of the n rows of x (row stride n_embd), final RMS norm then the output
  * projection into logits[n][n_vocab]. x is not modified.
  */

@@ -2,10 +2,12 @@
  * gemm.h - the one matrix product of the forward pass:  Y[n][m] (+)= sum_k X[n][k] * W[m][k].
  *
  * W is a weight in any type verify reads (F32, F16, BF16, Q8_0, Q4_K, Q6_K, Q5_0, ...): panels of
- * 32 rows x 256 columns are dequantized to float on the fly, transposed into the layout the
- * micro-kernel streams ([k][32]), and multiplied against every row of X in tiles of 12 with
- * float32 FMA (16-wide vectors with -march=native AVX-512). Threads (OpenMP) split the panels,
- * so each weight byte is read once per call. Internal: never prints or exits.
+ * 32 rows x 256 columns (512 in the bf16 path) are dequantized on the fly (F32/BF16 rows read in
+ * place; Q6_K and Q8_0 with AVX-512), transposed in registers into the layout the micro-kernel
+ * streams ([k][32]), and multiplied against every row of X in tiles of 12 (4 or 8 for the last
+ * partial tile) with float32 FMA (16-wide vectors with -march=native AVX-512). Threads (OpenMP)
+ * split the panels, so each weight byte is read once per call, and the next block is
+ * prefetched while one is multiplied. Internal: never prints or exits.
  */
 #ifndef VERIFY_GEMM_H
 #define VERIFY_GEMM_H

@@ -4,16 +4,52 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "verify/vexp.h"
+
 static int row_stats(const float *l, int64_t n, float *mx, int64_t *arg, double *sum)
 {
+    int64_t i = 0;
+#ifdef __AVX512F__
+    if (n >= 16) {
+        /* pass 1: max, and NaN in z iff some l[i] is NaN or infinite */
+        __m512 vm = _mm512_loadu_ps(l), z = _mm512_setzero_ps();
+        for (; i + 16 <= n; i += 16) {
+            const __m512 v = _mm512_loadu_ps(l + i);
+            vm = _mm512_max_ps(vm, v);
+            z = _mm512_add_ps(z, _mm512_mul_ps(v, _mm512_setzero_ps()));
+        }
+        float m = _mm512_reduce_max_ps(vm);
+        if (_mm512_cmp_ps_mask(z, z, _CMP_UNORD_Q)) return -1;
+        for (int64_t j = i; j < n; j++) {
+            if (!isfinite(l[j])) return -1;
+            if (l[j] > m) m = l[j];
+        }
+        int64_t a = 0;   /* the first index holding the max, as the scalar scan finds it */
+        while (l[a] != m) a++;
+        /* pass 2: sum of expf(l[i] - m) in double */
+        const __m512 vmx = _mm512_set1_ps(m);
+        __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+        for (i = 0; i + 16 <= n; i += 16) {
+            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(l + i), vmx);
+            s0 = _mm512_add_pd(s0, verify_exp_to_float_pd(_mm512_castps512_ps256(d)));
+            s1 = _mm512_add_pd(s1, verify_exp_to_float_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(d), 1))));
+        }
+        double s = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+        for (; i < n; i++) s += expf(l[i] - m);
+        *mx = m;
+        *arg = a;
+        *sum = s;
+        return 0;
+    }
+#endif
     float m = l[0];
     int64_t a = 0;
-    for (int64_t i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) {
         if (!isfinite(l[i])) return -1;
         if (l[i] > m) { m = l[i]; a = i; }
     }
     double s = 0;
-    for (int64_t i = 0; i < n; i++) s += expf(l[i] - m);
+    for (i = 0; i < n; i++) s += expf(l[i] - m);
     *mx = m;
     *arg = a;
     *sum = s;
