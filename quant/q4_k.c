@@ -330,17 +330,6 @@ void quant_q4_k_row(const float *x, void *y, int64_t n) { quant_q4_k_row_ref(x, 
 
 /* ---------------------------------------------------------------- dequantize */
 
-static inline void q4k__get_scale_min(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
-{
-    if (j < 4) {
-        *d = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *d = (uint8_t)((q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4));
-        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
-
 void quant_q4_k_to_f32(const void *vx, float *y, int64_t n)
 {
     const uint8_t *x = vx;
@@ -352,9 +341,9 @@ void quant_q4_k_to_f32(const void *vx, float *y, int64_t n)
         const uint8_t *qs = x + 16;
         for (int g = 0; g < 4; g++) {
             uint8_t sc, m;
-            q4k__get_scale_min(2 * g, x + 4, &sc, &m);
+            quant__k_scale_min(2 * g, x + 4, &sc, &m);
             const float d1 = d * sc, m1 = dmin * m;
-            q4k__get_scale_min(2 * g + 1, x + 4, &sc, &m);
+            quant__k_scale_min(2 * g + 1, x + 4, &sc, &m);
             const float d2 = d * sc, m2 = dmin * m;
             for (int l = 0; l < 32; l++) *y++ = d1 * (qs[l] & 0xf) - m1;
             for (int l = 0; l < 32; l++) *y++ = d2 * (qs[l] >> 4) - m2;

@@ -13,18 +13,6 @@
 #include "quant.h"
 #include "quant_impl.h"
 
-/* Q4_K/Q5_K 6-bit scale and min of sub-block j from the 12 packed bytes */
-static inline void q5k__get_scale_min(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
-{
-    if (j < 4) {
-        *d = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *d = (uint8_t)((q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4));
-        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
-
 void quant_q5_k_to_f32(const void *vx, float *y, int64_t n)
 {
     const uint8_t *x = vx;
@@ -36,9 +24,9 @@ void quant_q5_k_to_f32(const void *vx, float *y, int64_t n)
         const uint8_t *qh = x + 16, *qs = x + 48;
         for (int g = 0; g < 4; g++) {
             uint8_t sc, m;
-            q5k__get_scale_min(2 * g, x + 4, &sc, &m);
+            quant__k_scale_min(2 * g, x + 4, &sc, &m);
             const float d1 = d * sc, m1 = dmin * m;
-            q5k__get_scale_min(2 * g + 1, x + 4, &sc, &m);
+            quant__k_scale_min(2 * g + 1, x + 4, &sc, &m);
             const float d2 = d * sc, m2 = dmin * m;
             const uint8_t u1 = (uint8_t)(1u << (2 * g)), u2 = (uint8_t)(2u << (2 * g));
             for (int l = 0; l < 32; l++) *y++ = d1 * ((qs[l] & 0xf) + (qh[l] & u1 ? 16 : 0)) - m1;

@@ -30,6 +30,18 @@ static inline int quant__nearest_int(float f)
     return (i & 0x007fffff) - 0x00400000;
 }
 
+/* Q4_K/Q5_K: the 6-bit scale and min of sub-block j from the 12 packed bytes q (FORMATS.md 3.5). */
+static inline void quant__k_scale_min(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
+{
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (uint8_t)((q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
 #if QUANT_HAVE_AVX512
 #include <immintrin.h>
 /* Transpose a 16x16 float matrix held in 16 zmm rows: r[i][L] becomes r[L][i]. Four stages;
