@@ -50,26 +50,32 @@ static inline __m512i q8__round_away(__m512 v)
     return _mm512_cvttps_epi32(t);
 }
 
+/* One 34-byte block from its 32 values a (0..15) and c (16..31), the only body both entry
+ * points share. A NaN makes the max order-dependent: such a block takes the reference path. */
+static inline void q8__block(__m512 a, __m512 c, uint8_t *y)
+{
+    if (_mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q)) {
+        float x[QK8_0];
+        _mm512_storeu_ps(x, a);
+        _mm512_storeu_ps(x + 16, c);
+        quant_q8_0_row_ref(x, y, QK8_0);
+        return;
+    }
+    float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(c)));
+    const float d = amax / 127;
+    const float id = d ? 1.0f / d : 0.0f;
+    uint16_t dh = quant_fp32_to_fp16(d);
+    memcpy(y, &dh, 2);
+    __m512 vid = _mm512_set1_ps(id);
+    _mm_storeu_si128((__m128i *)(y + 2), _mm512_cvtepi32_epi8(q8__round_away(_mm512_mul_ps(a, vid))));
+    _mm_storeu_si128((__m128i *)(y + 18), _mm512_cvtepi32_epi8(q8__round_away(_mm512_mul_ps(c, vid))));
+}
+
 void quant_q8_0_row(const float *x, void *vy, int64_t n)
 {
     uint8_t *y = vy;
-    for (int64_t b = 0; b < n / QK8_0; b++, x += QK8_0, y += Q8_0_BYTES) {
-        __m512 a = _mm512_loadu_ps(x), c = _mm512_loadu_ps(x + 16);
-        if (_mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q)) {
-            quant_q8_0_row_ref(x, y, QK8_0);     /* a NaN makes the max order-dependent */
-            continue;
-        }
-        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(c)));
-        const float d = amax / 127;
-        const float id = d ? 1.0f / d : 0.0f;
-        uint16_t dh = quant_fp32_to_fp16(d);
-        memcpy(y, &dh, 2);
-        __m512 vid = _mm512_set1_ps(id);
-        __m128i q0 = _mm512_cvtepi32_epi8(q8__round_away(_mm512_mul_ps(a, vid)));
-        __m128i q1 = _mm512_cvtepi32_epi8(q8__round_away(_mm512_mul_ps(c, vid)));
-        _mm_storeu_si128((__m128i *)(y + 2), q0);
-        _mm_storeu_si128((__m128i *)(y + 18), q1);
-    }
+    for (int64_t b = 0; b < n / QK8_0; b++, x += QK8_0, y += Q8_0_BYTES)
+        q8__block(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16), y);
 }
 
 /* Straight from fp16 (widening is exact, so this equals widening a row and quantizing it):
@@ -77,25 +83,9 @@ void quant_q8_0_row(const float *x, void *vy, int64_t n)
 void quant_q8_0_row_from_f16(const uint16_t *h, void *vy, int64_t n)
 {
     uint8_t *y = vy;
-    for (int64_t b = 0; b < n / QK8_0; b++, h += QK8_0, y += Q8_0_BYTES) {
-        __m512 a = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h));
-        __m512 c = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + 16)));
-        if (_mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q)) {
-            float x[QK8_0];
-            _mm512_storeu_ps(x, a);
-            _mm512_storeu_ps(x + 16, c);
-            quant_q8_0_row_ref(x, y, QK8_0);
-            continue;
-        }
-        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(c)));
-        const float d = amax / 127;
-        const float id = d ? 1.0f / d : 0.0f;
-        uint16_t dh = quant_fp32_to_fp16(d);
-        memcpy(y, &dh, 2);
-        __m512 vid = _mm512_set1_ps(id);
-        _mm_storeu_si128((__m128i *)(y + 2), _mm512_cvtepi32_epi8(q8__round_away(_mm512_mul_ps(a, vid))));
-        _mm_storeu_si128((__m128i *)(y + 18), _mm512_cvtepi32_epi8(q8__round_away(_mm512_mul_ps(c, vid))));
-    }
+    for (int64_t b = 0; b < n / QK8_0; b++, h += QK8_0, y += Q8_0_BYTES)
+        q8__block(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h)),
+                  _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + 16))), y);
 }
 #else
 void quant_q8_0_row(const float *x, void *y, int64_t n) { quant_q8_0_row_ref(x, y, n); }
