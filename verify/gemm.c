@@ -166,6 +166,14 @@ static bool g_fast;
 void verify_gemm_set_fast(bool on) { g_fast = on; }
 bool verify_gemm_fast(void) { return g_fast; }
 
+/* Out of memory for the packed activations: the result becomes NaN, which the forward pass's
+ * non-finite check reports as an error rather than printing a wrong number. */
+static void fill_nan(float *y, int64_t n, int64_t m, int64_t ldy)
+{
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t j = 0; j < m; j++) y[t * ldy + j] = __builtin_nanf("");
+}
+
 #ifdef __AVX512BF16__
 #define VERIFY_HAVE_BF16_KERNEL 1
 
@@ -326,8 +334,7 @@ static void gemm_bf16(const verify_weight *w, const float *x, int64_t n, int64_t
     const int64_t npanel = (M + PM - 1) / PM, ntile = (n + PN - 1) / PN;
     uint32_t *xp = aligned_alloc(64, ((size_t)(ntile * PN * KP) * 4 + 63) / 64 * 64);
     if (!xp) {
-        for (int64_t t = 0; t < n; t++)
-            for (int64_t j = 0; j < M; j++) y[t * ldy + j] = __builtin_nanf("");
+        fill_nan(y, n, M, ldy);
         return;
     }
 #pragma omp parallel
@@ -410,8 +417,7 @@ void verify_gemm(const verify_weight *w, const float *x, int64_t n, int64_t ldx,
      * streams it contiguously instead of hopping between PN rows 4 KiB apart. */
     float *xp = aligned_alloc(64, ((size_t)(ntile * PN * K) * sizeof(float) + 63) / 64 * 64);
     if (!xp) {
-        for (int64_t t = 0; t < n; t++)
-            for (int64_t j = 0; j < M; j++) y[t * ldy + j] = __builtin_nanf("");
+        fill_nan(y, n, M, ldy);
         return;
     }
 #pragma omp parallel
